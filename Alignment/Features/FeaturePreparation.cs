@@ -1,0 +1,68 @@
+using Prh.Alignment.Compute;
+
+namespace Prh.Alignment.Features;
+
+/// <summary>
+/// The reference's feature preparation (platonic-rep <c>prepare_features(feats, q=0.95, exact=True)</c>
+/// followed by <c>F.normalize</c> per layer): clamp every value of the whole N x L x D tensor to
+/// [-q_val, q_val], where q_val is element floor(q * numel) (0-based) of the ascending |values|,
+/// then scale each sample of each layer to unit L2 norm.
+/// </summary>
+public static class FeaturePreparation
+{
+    public const double DefaultQuantile = 0.95;
+
+    /// <summary>Smallest norm F.normalize divides by (its default eps).</summary>
+    public const double NormalizeEpsilon = 1e-12;
+
+    /// <summary>The clamp threshold: the exact order statistic, one for all layers.</summary>
+    public static double ClampThreshold(ModelFeatures features, double quantile = DefaultQuantile)
+    {
+        if (!(quantile >= 0 && quantile < 1))
+            throw new ArgumentOutOfRangeException(nameof(quantile), $"quantile must be in [0, 1), got {quantile}");
+        long numel = features.ValueCount;
+        if (numel > Array.MaxLength)
+            throw new ArgumentException($"{features.Source}: {numel} values exceed one selection buffer");
+        var magnitudes = new double[numel];
+        int offset = 0;
+        foreach (var layer in features.Layers)
+        {
+            var src = layer.Data;
+            var dst = magnitudes.AsSpan(offset, src.Length);
+            for (int i = 0; i < src.Length; i++) dst[i] = Math.Abs(src[i]);
+            offset += src.Length;
+        }
+        // int(q * numel) in IEEE double, truncated toward zero, as Python does.
+        int index = (int)(quantile * numel);
+        return Selection.Select(magnitudes, index);
+    }
+
+    /// <summary>Clamps with the model's threshold and L2-normalises each sample of each layer.</summary>
+    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile)
+    {
+        double q = ClampThreshold(raw, quantile);
+        var layers = new LayerFeatures[raw.LayerCount];
+        Parallel.For(0, raw.LayerCount, l =>
+        {
+            var src = raw.Layers[l];
+            var data = new double[src.Data.Length];
+            for (int i = 0; i < data.Length; i++) data[i] = Math.Clamp(src.Data[i], -q, q);
+            NormalizeRows(data, src.SampleCount, src.Width);
+            layers[l] = new LayerFeatures(src.SampleCount, src.Width, data);
+        });
+        return new ModelFeatures(raw.Source, layers);
+    }
+
+    /// <summary>F.normalize(x, p=2, dim=-1): x / max(||x||_2, 1e-12) per row.</summary>
+    public static void NormalizeRows(Span<double> data, int rows, int width)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            Span<double> row = data.Slice(r * width, width);
+            double sumSquares = 0;
+            foreach (double v in row) sumSquares += v * v;
+            double norm = Math.Max(Math.Sqrt(sumSquares), NormalizeEpsilon);
+            for (int i = 0; i < row.Length; i++) row[i] /= norm;
+        }
+    }
+}

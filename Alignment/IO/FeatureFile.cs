@@ -1,0 +1,173 @@
+using System.Globalization;
+using Prh.Alignment.Features;
+
+namespace Prh.Alignment.IO;
+
+/// <summary>
+/// A model's per-layer features stored as a tensor file.
+/// <list type="bullet">
+/// <item>.npy of shape N x L x D: L layers of N x D; of shape N x D: one layer.</item>
+/// <item>.safetensors with one tensor: the same rule by its rank, whatever its name.</item>
+/// <item>.safetensors with tensors <c>layers.0</c> ... <c>layers.{L-1}</c>, each N x D_l: one layer per
+/// tensor in numeric order (layers may differ in width).</item>
+/// </list>
+/// </summary>
+public static class FeatureFile
+{
+    private const string LayerPrefix = "layers.";
+
+    public static ModelFeatures Load(string path)
+    {
+        switch (Extension(path))
+        {
+            case ".npy":
+            {
+                var t = NpyFile.Read(path);
+                return new ModelFeatures(path, FromTensor(path, "array", t.Shape, t.Values));
+            }
+            case ".safetensors":
+            {
+                var tensors = SafetensorsFile.Read(path);
+                if (tensors.Count == 0)
+                    throw new TensorFileException(path, "holds no tensors; expected one N x D or N x L x D tensor, or tensors layers.0 ... layers.{L-1}");
+                if (tensors.Count == 1)
+                    return new ModelFeatures(path, FromTensor(path, $"tensor '{tensors[0].Name}'", tensors[0].Shape, tensors[0].Values));
+                return new ModelFeatures(path, FromLayerTensors(path, tensors));
+            }
+            default:
+                throw UnsupportedExtension(path);
+        }
+    }
+
+    /// <summary>
+    /// Writes N x L x D (a .npy array, or one .safetensors tensor named <c>features</c>) when all layers
+    /// have the same width; otherwise one .safetensors tensor <c>layers.i</c> per layer.
+    /// </summary>
+    public static void Save(string path, ModelFeatures features, TensorDType dtype = TensorDType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        string ext = Extension(path);
+        if (ext != ".npy" && ext != ".safetensors") throw UnsupportedExtension(path);
+
+        var layers = features.Layers;
+        int n = features.SampleCount, count = layers.Count, width = layers[0].Width;
+        bool uniform = layers.All(l => l.Width == width);
+        if (!uniform)
+        {
+            if (ext == ".npy")
+                throw new TensorFileException(path,
+                    $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
+            SafetensorsFile.Write(path, layers.Select((l, i) =>
+                (LayerPrefix + i.ToString(CultureInfo.InvariantCulture), new[] { n, l.Width }, l.Data, dtype)));
+            return;
+        }
+
+        long total = (long)n * count * width;
+        if (total > Array.MaxLength)
+            throw new TensorFileException(path, $"{n} x {count} x {width} = {total} values exceed one array; save as .safetensors with layers of different files");
+        double[] block;
+        if (count == 1)
+        {
+            block = layers[0].Data;
+        }
+        else
+        {
+            block = GC.AllocateUninitializedArray<double>((int)total);
+            for (int l = 0; l < count; l++)
+            {
+                var src = layers[l].Data;
+                for (int i = 0; i < n; i++)
+                    src.AsSpan(i * width, width).CopyTo(block.AsSpan((i * count + l) * width, width));
+            }
+        }
+        int[] shape = [n, count, width];
+        if (ext == ".npy") NpyFile.Write(path, shape, block, dtype);
+        else SafetensorsFile.Write(path, [("features", shape, block, dtype)]);
+    }
+
+    private static string Extension(string path) => Path.GetExtension(path).ToLowerInvariant();
+
+    private static TensorFileException UnsupportedExtension(string path)
+    {
+        string ext = Path.GetExtension(path);
+        return new TensorFileException(path,
+            $"unsupported feature file extension '{(ext.Length == 0 ? "(none)" : ext)}'; expected .npy or .safetensors");
+    }
+
+    private static List<LayerFeatures> FromTensor(string path, string what, int[] shape, double[] values)
+    {
+        string shown = TensorCodec.FormatShape(shape);
+        if (shape.Length is not (2 or 3))
+            throw new TensorFileException(path,
+                $"{what} has rank {shape.Length} (shape {shown}); expected N x D (one layer) or N x L x D (L layers)");
+        if (shape.Any(d => d == 0))
+            throw new TensorFileException(path, $"{what} has a zero-size dimension (shape {shown}); features need N, L, D >= 1");
+
+        if (shape.Length == 2)
+            return [new LayerFeatures(shape[0], shape[1], values)];
+
+        int n = shape[0], count = shape[1], width = shape[2];
+        if (count == 1)
+            return [new LayerFeatures(n, width, values)];
+        var data = new double[count][];
+        for (int l = 0; l < count; l++) data[l] = GC.AllocateUninitializedArray<double>(n * width);
+        var src = values.AsSpan();
+        for (int i = 0; i < n; i++)
+        {
+            var row = src.Slice(i * count * width, count * width);
+            for (int l = 0; l < count; l++)
+                row.Slice(l * width, width).CopyTo(data[l].AsSpan(i * width, width));
+        }
+        var layers = new List<LayerFeatures>(count);
+        for (int l = 0; l < count; l++) layers.Add(new LayerFeatures(n, width, data[l]));
+        return layers;
+    }
+
+    private static List<LayerFeatures> FromLayerTensors(string path, IReadOnlyList<Tensor> tensors)
+    {
+        string Found() => string.Join(", ", tensors.Take(12).Select(t => t.Name)) + (tensors.Count > 12 ? $", ... ({tensors.Count} tensors)" : "");
+
+        var byIndex = new Dictionary<int, Tensor>();
+        foreach (var t in tensors)
+        {
+            if (!TryLayerIndex(t.Name, out int index))
+                throw new TensorFileException(path,
+                    $"tensor '{t.Name}' does not follow the layers.<i> naming: a .safetensors file with several tensors must hold exactly layers.0 ... layers.{{L-1}} (each N x D); found {Found()}");
+            byIndex[index] = t; // names are unique, and canonical indices are too
+        }
+        for (int i = 0; i < tensors.Count; i++)
+            if (!byIndex.ContainsKey(i))
+                throw new TensorFileException(path,
+                    $"'{LayerPrefix}{i}' is missing: layer tensors must be numbered contiguously layers.0 ... layers.{tensors.Count - 1}; found {Found()}");
+
+        var layers = new List<LayerFeatures>(tensors.Count);
+        Tensor first = byIndex[0];
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var t = byIndex[i];
+            string shown = TensorCodec.FormatShape(t.Shape);
+            if (t.Shape.Length != 2)
+                throw new TensorFileException(path, $"tensor '{t.Name}' has rank {t.Shape.Length} (shape {shown}); each layers.<i> tensor must be N x D");
+            if (t.Shape[0] == 0 || t.Shape[1] == 0)
+                throw new TensorFileException(path, $"tensor '{t.Name}' has a zero-size dimension (shape {shown})");
+            if (t.Shape[0] != first.Shape[0])
+                throw new TensorFileException(path,
+                    $"tensor '{t.Name}' has {t.Shape[0]} samples (shape {shown}) but '{first.Name}' has {first.Shape[0]}; all layers need the same N");
+            layers.Add(new LayerFeatures(t.Shape[0], t.Shape[1], t.Values));
+        }
+        return layers;
+    }
+
+    /// <summary>"layers.7" gives 7; the index must be canonical decimal (no sign, no leading zeros).</summary>
+    private static bool TryLayerIndex(string name, out int index)
+    {
+        index = -1;
+        if (!name.StartsWith(LayerPrefix, StringComparison.Ordinal)) return false;
+        var digits = name.AsSpan(LayerPrefix.Length);
+        if (digits.Length == 0 || digits.Length > 9) return false;
+        foreach (char c in digits) if (!char.IsAsciiDigit(c)) return false;
+        if (digits.Length > 1 && digits[0] == '0') return false;
+        index = int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
+        return true;
+    }
+}

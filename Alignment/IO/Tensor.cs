@@ -1,0 +1,464 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Prh.Alignment.IO;
+
+/// <summary>
+/// One tensor read from a file: C-order (row-major) values, converted exactly to double from the
+/// file's element type <see cref="SourceType"/>. For a .npy file <see cref="Name"/> is the file name
+/// without extension; for .safetensors it is the tensor's key.
+/// </summary>
+public sealed record Tensor(string Name, int[] Shape, TensorDType SourceType, double[] Values)
+{
+    public int Rank => Shape.Length;
+}
+
+/// <summary>Element conversion shared by the .npy and .safetensors readers and writers.</summary>
+internal static class TensorCodec
+{
+    private const int ChunkBytes = 1 << 20;
+
+    public static int ItemSize(TensorDType dtype) => dtype switch
+    {
+        TensorDType.Float16 or TensorDType.BFloat16 => 2,
+        TensorDType.Float32 => 4,
+        TensorDType.Float64 => 8,
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
+    };
+
+    public static string Describe(TensorDType dtype) => dtype switch
+    {
+        TensorDType.Float16 => "float16",
+        TensorDType.BFloat16 => "bfloat16",
+        TensorDType.Float32 => "float32",
+        TensorDType.Float64 => "float64",
+        _ => dtype.ToString(),
+    };
+
+    public static string FormatShape(ReadOnlySpan<int> shape)
+    {
+        var parts = new string[shape.Length];
+        for (int i = 0; i < shape.Length; i++) parts[i] = shape[i].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return "[" + string.Join(", ", parts) + "]";
+    }
+
+    public static string NonFiniteName(double v) =>
+        double.IsNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf";
+
+    /// <summary>"NaN at [3, 1, 7] (flat index 1234)" for the value at <paramref name="flatIndex"/>.</summary>
+    public static string DescribeNonFinite(ReadOnlySpan<int> shape, long flatIndex, double value)
+    {
+        var position = new long[shape.Length];
+        long rest = flatIndex;
+        for (int k = shape.Length - 1; k >= 0; k--)
+        {
+            if (shape[k] == 0) break;
+            position[k] = rest % shape[k];
+            rest /= shape[k];
+        }
+        string at = shape.Length == 0 ? "the scalar" : "[" + string.Join(", ", position) + "]";
+        return $"{NonFiniteName(value)} at {at} (flat index {flatIndex}); non-finite values are not allowed";
+    }
+
+    /// <summary>Product of the dimensions, saturating at <see cref="long.MaxValue"/>.</summary>
+    public static long SaturatingCount(ReadOnlySpan<int> shape)
+    {
+        foreach (int d in shape) if (d == 0) return 0;
+        long n = 1;
+        foreach (int d in shape)
+            n = d > 0 && n > long.MaxValue / d ? long.MaxValue : n * d;
+        return n;
+    }
+
+    /// <summary>Product of the dimensions, exact (never overflows).</summary>
+    public static BigInteger ElementCount(IEnumerable<BigInteger> dims)
+    {
+        BigInteger n = BigInteger.One;
+        foreach (var d in dims) n *= d;
+        return n;
+    }
+
+    /// <summary>
+    /// Reads <c>destination.Length</c> little-endian elements of <paramref name="dtype"/> and converts
+    /// them exactly to double. Returns the index of the first NaN or infinity (reading stops at the
+    /// chunk holding it), or -1 when all values are finite. Throws <see cref="EndOfStreamException"/>
+    /// when the stream ends early.
+    /// </summary>
+    public static int ReadValues(Stream stream, TensorDType dtype, Span<double> destination)
+    {
+        if (dtype == TensorDType.Float64 && BitConverter.IsLittleEndian)
+        {
+            const int perChunk = ChunkBytes / 8;
+            for (int done = 0; done < destination.Length;)
+            {
+                int n = Math.Min(perChunk, destination.Length - done);
+                var part = destination.Slice(done, n);
+                stream.ReadExactly(MemoryMarshal.AsBytes(part));
+                if (!AllFinite(part)) return done + FirstNonFinite(part);
+                done += n;
+            }
+            return -1;
+        }
+
+        int item = ItemSize(dtype);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            int perChunk = ChunkBytes / item;
+            for (int done = 0; done < destination.Length;)
+            {
+                int n = Math.Min(perChunk, destination.Length - done);
+                var bytes = buffer.AsSpan(0, n * item);
+                stream.ReadExactly(bytes);
+                var part = destination.Slice(done, n);
+                bool finite = !BitConverter.IsLittleEndian ? ConvertScalar(dtype, bytes, part) : dtype switch
+                {
+                    TensorDType.Float32 => ConvertFloat32(bytes, part),
+                    TensorDType.BFloat16 => ConvertBFloat16(bytes, part),
+                    TensorDType.Float16 => ConvertFloat16(bytes, part),
+                    _ => ConvertScalar(dtype, bytes, part),
+                };
+                if (!finite) return done + FirstNonFinite(part);
+                done += n;
+            }
+            return -1;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!double.IsFinite(values[i])) return i;
+        return -1;
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        int i = 0;
+        ref double s = ref MemoryMarshal.GetReference(values);
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<double>.Count)
+        {
+            var acc = Vector<double>.Zero;
+            for (; i <= values.Length - Vector<double>.Count; i += Vector<double>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref s, (nuint)i);
+                acc += v - v; // 0 for finite, NaN for NaN and +-Inf
+            }
+            if (!Vector.EqualsAll(acc, Vector<double>.Zero)) return false;
+        }
+        for (; i < values.Length; i++)
+            if (!double.IsFinite(Unsafe.Add(ref s, i))) return false;
+        return true;
+    }
+
+    private static bool ConvertFloat32(ReadOnlySpan<byte> bytes, Span<double> dst)
+    {
+        ref float s = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(bytes));
+        ref double d = ref MemoryMarshal.GetReference(dst);
+        int n = dst.Length, i = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref s, (nuint)i);
+                acc += v - v;
+                Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
+                lo.StoreUnsafe(ref d, (nuint)i);
+                hi.StoreUnsafe(ref d, (nuint)(i + Vector<double>.Count));
+            }
+            if (!Vector.EqualsAll(acc, Vector<float>.Zero)) return false;
+        }
+        bool finite = true;
+        for (; i < n; i++)
+        {
+            float f = Unsafe.Add(ref s, i);
+            finite &= float.IsFinite(f);
+            Unsafe.Add(ref d, i) = f;
+        }
+        return finite;
+    }
+
+    private static bool ConvertBFloat16(ReadOnlySpan<byte> bytes, Span<double> dst)
+    {
+        ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(bytes));
+        ref double d = ref MemoryMarshal.GetReference(dst);
+        int n = dst.Length, i = 0;
+        int dc = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated && n >= Vector<ushort>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; i <= n - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref s, (nuint)i);
+                Vector.Widen(v, out Vector<uint> a, out Vector<uint> b);
+                var fa = Vector.AsVectorSingle(Vector.ShiftLeft(a, 16));
+                var fb = Vector.AsVectorSingle(Vector.ShiftLeft(b, 16));
+                acc += (fa - fa) + (fb - fb);
+                Vector.Widen(fa, out Vector<double> lo, out Vector<double> hi);
+                lo.StoreUnsafe(ref d, (nuint)i);
+                hi.StoreUnsafe(ref d, (nuint)(i + dc));
+                Vector.Widen(fb, out lo, out hi);
+                lo.StoreUnsafe(ref d, (nuint)(i + 2 * dc));
+                hi.StoreUnsafe(ref d, (nuint)(i + 3 * dc));
+            }
+            if (!Vector.EqualsAll(acc, Vector<float>.Zero)) return false;
+        }
+        bool finite = true;
+        for (; i < n; i++)
+        {
+            float f = BFloat16ToSingle(Unsafe.Add(ref s, i));
+            finite &= float.IsFinite(f);
+            Unsafe.Add(ref d, i) = f;
+        }
+        return finite;
+    }
+
+    private static bool ConvertFloat16(ReadOnlySpan<byte> bytes, Span<double> dst)
+    {
+        ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(bytes));
+        ref double d = ref MemoryMarshal.GetReference(dst);
+        int n = dst.Length, i = 0;
+        int dc = Vector<double>.Count;
+        if (Vector.IsHardwareAccelerated && n >= Vector<ushort>.Count)
+        {
+            var special = Vector<uint>.Zero;
+            for (; i <= n - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                var v = Vector.LoadUnsafe(ref s, (nuint)i);
+                Vector.Widen(v, out Vector<uint> a, out Vector<uint> b);
+                var fa = HalfBitsToSingle(a, ref special);
+                var fb = HalfBitsToSingle(b, ref special);
+                Vector.Widen(fa, out Vector<double> lo, out Vector<double> hi);
+                lo.StoreUnsafe(ref d, (nuint)i);
+                hi.StoreUnsafe(ref d, (nuint)(i + dc));
+                Vector.Widen(fb, out lo, out hi);
+                lo.StoreUnsafe(ref d, (nuint)(i + 2 * dc));
+                hi.StoreUnsafe(ref d, (nuint)(i + 3 * dc));
+            }
+            if (!Vector.EqualsAll(special, Vector<uint>.Zero)) return false;
+        }
+        bool finite = true;
+        for (; i < n; i++)
+        {
+            Half h = BitConverter.UInt16BitsToHalf(Unsafe.Add(ref s, i));
+            finite &= Half.IsFinite(h);
+            Unsafe.Add(ref d, i) = (double)h;
+        }
+        return finite;
+    }
+
+    /// <summary>Exact IEEE half to single conversion on 32-bit lanes holding half bit patterns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> HalfBitsToSingle(Vector<uint> h, ref Vector<uint> special)
+    {
+        var sign = Vector.ShiftLeft(h & new Vector<uint>(0x8000u), 16);
+        var em = Vector.ShiftLeft(h & new Vector<uint>(0x7FFFu), 13);   // exponent+mantissa in float position
+        var exp = em & new Vector<uint>(0x0F800000u);
+        em += new Vector<uint>(0x38000000u);                              // rebias exponent by 127 - 15
+        var isSpecial = Vector.Equals(exp, new Vector<uint>(0x0F800000u)); // Inf or NaN
+        special |= isSpecial;
+        em += isSpecial & new Vector<uint>(0x38000000u);                  // exponent to 255
+        var isSub = Vector.Equals(exp, Vector<uint>.Zero);                 // zero or subnormal: renormalise exactly
+        var sub = Vector.AsVectorUInt32(
+            Vector.AsVectorSingle(em + new Vector<uint>(0x00800000u)) - new Vector<float>(6.103515625e-05f));
+        em = Vector.ConditionalSelect(isSub, sub, em);
+        return Vector.AsVectorSingle(em | sign);
+    }
+
+    private static bool ConvertScalar(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<double> dst)
+    {
+        bool finite = true;
+        for (int i = 0; i < dst.Length; i++)
+        {
+            double v = dtype switch
+            {
+                TensorDType.Float16 => (double)BinaryPrimitives.ReadHalfLittleEndian(bytes.Slice(2 * i)),
+                TensorDType.BFloat16 => BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(2 * i))),
+                TensorDType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i)),
+                _ => BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(8 * i)),
+            };
+            finite &= double.IsFinite(v);
+            dst[i] = v;
+        }
+        return finite;
+    }
+
+    public static float BFloat16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
+
+    /// <summary>
+    /// <paramref name="value"/> rounded to single precision with round-to-odd: the truncated value, with
+    /// its last bit set when inexact. Rounding that result to any format with at least two fewer
+    /// significand bits (half, bfloat16) gives the correctly rounded (nearest-even) result, free of
+    /// double rounding.
+    /// </summary>
+    private static float RoundToOddSingle(double value)
+    {
+        float f = (float)value;
+        if ((double)f == value || double.IsNaN(value)) return f;
+        uint bits = BitConverter.SingleToUInt32Bits(f);
+        if (Math.Abs((double)f) > Math.Abs(value)) bits -= 1; // step toward zero (Inf steps to MaxValue)
+        return BitConverter.UInt32BitsToSingle(bits | 1);
+    }
+
+    public static Half ToHalf(double value) => (Half)RoundToOddSingle(value);
+
+    public static ushort ToBFloat16Bits(double value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(RoundToOddSingle(value));
+        if (float.IsNaN(BitConverter.UInt32BitsToSingle(bits))) return (ushort)((bits >> 16) | 0x0040);
+        bits += 0x7FFFu + ((bits >> 16) & 1u); // round to nearest, ties to even
+        return (ushort)(bits >> 16);
+    }
+
+    /// <summary>
+    /// Converts <paramref name="values"/> to little-endian <paramref name="dtype"/> and writes them.
+    /// Throws <see cref="ArgumentException"/> for a value that is not finite or not finite once
+    /// converted (out of the dtype's range), since readers refuse such files.
+    /// </summary>
+    public static void WriteValues(Stream stream, TensorDType dtype, ReadOnlySpan<double> values, string what)
+    {
+        int item = ItemSize(dtype);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            int perChunk = ChunkBytes / item;
+            for (int done = 0; done < values.Length;)
+            {
+                int n = Math.Min(perChunk, values.Length - done);
+                var src = values.Slice(done, n);
+                var bytes = buffer.AsSpan(0, n * item);
+                int bad = Encode(dtype, src, bytes);
+                if (bad >= 0)
+                {
+                    double v = src[bad];
+                    string why = double.IsFinite(v) ? $"{v:R} is out of the {Describe(dtype)} range" : $"{NonFiniteName(v)} cannot be stored";
+                    throw new ArgumentException($"{what}: value at flat index {done + bad}: {why}", nameof(values));
+                }
+                stream.Write(bytes);
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Encodes; returns the first index whose encoded value is not finite, or -1.</summary>
+    private static int Encode(TensorDType dtype, ReadOnlySpan<double> src, Span<byte> dst)
+    {
+        switch (dtype)
+        {
+            case TensorDType.Float64:
+                for (int i = 0; i < src.Length; i++)
+                {
+                    if (!double.IsFinite(src[i])) return i;
+                    BinaryPrimitives.WriteDoubleLittleEndian(dst.Slice(8 * i), src[i]);
+                }
+                return -1;
+            case TensorDType.Float32:
+            {
+                int i = 0;
+                if (BitConverter.IsLittleEndian && Vector.IsHardwareAccelerated && src.Length >= 2 * Vector<double>.Count)
+                {
+                    ref double s = ref MemoryMarshal.GetReference(src);
+                    ref float d = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(dst));
+                    var acc = Vector<float>.Zero;
+                    for (; i <= src.Length - 2 * Vector<double>.Count; i += 2 * Vector<double>.Count)
+                    {
+                        var f = Vector.Narrow(Vector.LoadUnsafe(ref s, (nuint)i), Vector.LoadUnsafe(ref s, (nuint)(i + Vector<double>.Count)));
+                        acc += f - f;
+                        f.StoreUnsafe(ref d, (nuint)i);
+                    }
+                    if (!Vector.EqualsAll(acc, Vector<float>.Zero))
+                    {
+                        for (int k = 0; k < i; k++)
+                            if (!float.IsFinite((float)src[k])) return k;
+                    }
+                }
+                for (; i < src.Length; i++)
+                {
+                    float f = (float)src[i];
+                    if (!float.IsFinite(f)) return i;
+                    BinaryPrimitives.WriteSingleLittleEndian(dst.Slice(4 * i), f);
+                }
+                return -1;
+            }
+            case TensorDType.Float16:
+                for (int i = 0; i < src.Length; i++)
+                {
+                    Half h = ToHalf(src[i]);
+                    if (!Half.IsFinite(h)) return i;
+                    BinaryPrimitives.WriteHalfLittleEndian(dst.Slice(2 * i), h);
+                }
+                return -1;
+            case TensorDType.BFloat16:
+                for (int i = 0; i < src.Length; i++)
+                {
+                    ushort b = ToBFloat16Bits(src[i]);
+                    if ((b & 0x7F80) == 0x7F80) return i;
+                    BinaryPrimitives.WriteUInt16LittleEndian(dst.Slice(2 * i), b);
+                }
+                return -1;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype");
+        }
+    }
+
+    /// <summary>Opens a file for a sequential read, wrapping I/O failures.</summary>
+    public static FileStream OpenRead(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new TensorFileException(path, $"cannot open: {e.Message}", e);
+        }
+    }
+}
+
+/// <summary>
+/// Writes to a temporary file beside the target and renames it over the target on
+/// <see cref="Commit"/>, so a failed or interrupted write never leaves a half-written file behind.
+/// </summary>
+internal sealed class AtomicFileWriter : IDisposable
+{
+    private readonly string _target;
+    private readonly string _temp;
+    private bool _committed;
+
+    public AtomicFileWriter(string path)
+    {
+        _target = System.IO.Path.GetFullPath(path);
+        _temp = _target + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        Stream = new FileStream(_temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+    }
+
+    public FileStream Stream { get; }
+
+    public void Commit()
+    {
+        Stream.Dispose();
+        File.Move(_temp, _target, overwrite: true);
+        _committed = true;
+    }
+
+    public void Dispose()
+    {
+        Stream.Dispose();
+        if (!_committed)
+        {
+            try { File.Delete(_temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using Prh.Alignment.Sketches;
+
+namespace Prh.Alignment.Metrics;
+
+/// <summary>
+/// A metric with its keyword arguments, validated as the reference validates them
+/// (<c>AlignmentMetrics.measure(metric, A, B, **kwargs)</c>): the same names, defaults and errors.
+/// <c>TopK</c> is null when the metric takes none, or for cknna when it was passed as None
+/// (which the reference rejects when scoring).
+/// </summary>
+public sealed record MetricSpec
+{
+    public required MetricKind Kind { get; init; }
+    public int? TopK { get; init; }
+    public KernelFunction Kernel { get; init; } = KernelFunction.InnerProduct;
+    public bool Unbiased { get; init; }
+    public int CcaDim { get; init; } = 10;
+
+    /// <summary>True when a knn metric was given topk=None: Python slicing then keeps all N columns.</summary>
+    public bool AllColumns { get; init; }
+
+    public string Name => Kind.Name();
+
+    public override string ToString() => Kind switch
+    {
+        MetricKind.Cka or MetricKind.UnbiasedCka => $"{(Unbiased ? "unbiased_cka" : "cka")}[{Kernel}]",
+        MetricKind.Svcca => $"svcca[cca_dim={CcaDim}]",
+        MetricKind.Cknna => $"cknna[topk={TopK}{(Unbiased ? "" : ", unbiased=False")}]",
+        _ => $"{Name}[topk={(AllColumns ? "None" : TopK)}]",
+    };
+
+    /// <summary>
+    /// Validates <paramref name="kwargs"/> (values: long, double, bool, string or null) for
+    /// <paramref name="metric"/>. Unknown keywords are a TypeError as in Python, except <c>topk</c>,
+    /// which metrics without neighbours ignore (the CLI's --topk contract).
+    /// </summary>
+    public static MetricSpec Create(string metric, IReadOnlyDictionary<string, object?> kwargs)
+    {
+        var kind = MetricNames.Parse(metric);
+        string fn = kind.Name();
+        string[] allowed = kind switch
+        {
+            MetricKind.MutualKnn or MetricKind.CycleKnn or MetricKind.LcsKnn or MetricKind.EditDistanceKnn => ["topk"],
+            MetricKind.Cka or MetricKind.UnbiasedCka => ["kernel_metric", "rbf_sigma", "unbiased"],
+            MetricKind.Cknna => ["topk", "distance_agnostic", "unbiased"],
+            _ => ["cca_dim"],
+        };
+        foreach (string key in kwargs.Keys)
+            if (!allowed.Contains(key) && key != "topk")
+                throw new AlignmentException(ErrorKind.TypeError, $"{fn}() got an unexpected keyword argument '{key}'");
+
+        switch (kind)
+        {
+            case MetricKind.MutualKnn or MetricKind.CycleKnn or MetricKind.LcsKnn or MetricKind.EditDistanceKnn:
+            {
+                if (!kwargs.TryGetValue("topk", out object? raw))
+                    throw new AlignmentException(ErrorKind.TypeError, $"{fn}() missing 1 required positional argument: 'topk'");
+                if (raw is null) return new MetricSpec { Kind = kind, AllColumns = true };
+                int topk = Integer(fn, "topk", raw);
+                if (topk < 1)
+                    throw new AlignmentException(ErrorKind.ValueError, $"{fn}: topk must be at least 1, got {topk}");
+                return new MetricSpec { Kind = kind, TopK = topk };
+            }
+            case MetricKind.Cka or MetricKind.UnbiasedCka:
+            {
+                string kernelName = kwargs.TryGetValue("kernel_metric", out object? km) ? Text(fn, "kernel_metric", km) : "ip";
+                double sigma = kwargs.TryGetValue("rbf_sigma", out object? rs) ? Number(fn, "rbf_sigma", rs) : 1.0;
+                bool unbiased = kind == MetricKind.UnbiasedCka
+                    || (kwargs.TryGetValue("unbiased", out object? ub) && Flag(fn, "unbiased", ub));
+                var kernel = kernelName switch
+                {
+                    "ip" => KernelFunction.InnerProduct,
+                    "rbf" => KernelFunction.Rbf(sigma),
+                    _ => throw new AlignmentException(ErrorKind.ValueError, $"Invalid kernel metric {kernelName}"),
+                };
+                return new MetricSpec { Kind = kind, Kernel = kernel, Unbiased = unbiased };
+            }
+            case MetricKind.Cknna:
+            {
+                kwargs.TryGetValue("topk", out object? raw);
+                int? topk = raw is null ? null : Integer(fn, "topk", raw);
+                if (topk < 2)
+                    throw new AlignmentException(ErrorKind.ValueError, "CKNNA requires topk >= 2");
+                if (topk is null)
+                    throw new AlignmentException(ErrorKind.TypeError, "'<' not supported between instances of 'NoneType' and 'int'");
+                if (kwargs.TryGetValue("distance_agnostic", out object? da) && Flag(fn, "distance_agnostic", da))
+                    throw new AlignmentException(ErrorKind.ValueError, "cknna: distance_agnostic=True is not supported");
+                bool unbiased = !kwargs.TryGetValue("unbiased", out object? ub) || Flag(fn, "unbiased", ub);
+                return new MetricSpec { Kind = kind, TopK = topk, Unbiased = unbiased };
+            }
+            default:
+            {
+                int dim = kwargs.TryGetValue("cca_dim", out object? cd) ? Integer(fn, "cca_dim", cd) : 10;
+                if (dim < 1)
+                    throw new AlignmentException(ErrorKind.ValueError, $"svcca: cca_dim must be at least 1, got {dim}");
+                return new MetricSpec { Kind = kind, CcaDim = dim };
+            }
+        }
+    }
+
+    /// <summary>The keyword arguments compute_score passes: topk to the 'knn' metrics only.</summary>
+    public static MetricSpec ForComputeScore(string metric, int? topk)
+    {
+        var kind = MetricNames.Parse(metric);
+        var kwargs = new Dictionary<string, object?>();
+        if (kind.UsesTopK()) kwargs["topk"] = (long?)topk;
+        return Create(metric, kwargs);
+    }
+
+    /// <summary>Checks what depends on the data: sample counts, and topk or cca_dim against them.</summary>
+    internal void Validate(ModelSketch a, ModelSketch b)
+    {
+        if (a.SampleCount != b.SampleCount)
+            throw new AlignmentException(ErrorKind.ValueError,
+                $"{Name}: the two inputs have different numbers of samples: {a.Source} has {a.SampleCount}, {b.Source} has {b.SampleCount}");
+        int n = a.SampleCount;
+        if (Kind == MetricKind.Cknna && TopK > n)
+            throw new AlignmentException(ErrorKind.RuntimeError, "selected index k out of range");
+        if (Kind == MetricKind.Svcca)
+            foreach (var m in new[] { a, b })
+                foreach (var layer in m.Features.Layers)
+                    if (CcaDim > Math.Min(n, layer.Width))
+                        throw new AlignmentException(ErrorKind.ValueError,
+                            $"svcca: cca_dim={CcaDim} exceeds min(N, D) = {Math.Min(n, layer.Width)} for {m.Source}");
+    }
+
+    /// <summary>Neighbour columns a knn metric reads: min(topk, N), or N for topk=None.</summary>
+    internal int Columns(int sampleCount) => AllColumns ? sampleCount : NeighbourLists.ColumnsFor(sampleCount, TopK!.Value);
+
+    private static int Integer(string fn, string key, object? value) => value switch
+    {
+        long l when l is >= int.MinValue and <= int.MaxValue => (int)l,
+        int i => i,
+        _ => throw new AlignmentException(ErrorKind.TypeError, $"{fn}(): {key} must be an integer, got {Describe(value)}"),
+    };
+
+    private static double Number(string fn, string key, object? value) => value switch
+    {
+        long l => l,
+        int i => i,
+        double d => d,
+        _ => throw new AlignmentException(ErrorKind.TypeError, $"{fn}(): {key} must be a number, got {Describe(value)}"),
+    };
+
+    private static bool Flag(string fn, string key, object? value) => value as bool?
+        ?? throw new AlignmentException(ErrorKind.TypeError, $"{fn}(): {key} must be true or false, got {Describe(value)}");
+
+    private static string Text(string fn, string key, object? value) => value as string
+        ?? throw new AlignmentException(ErrorKind.TypeError, $"{fn}(): {key} must be a string, got {Describe(value)}");
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "None",
+        string s => $"'{s}'",
+        bool b => b ? "True" : "False",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "?",
+    };
+}

@@ -1,0 +1,111 @@
+namespace Prh.Alignment.Sketches;
+
+/// <summary>
+/// One centred kernel matrix per layer of a model, stored back to back (row l of an L x N^2 matrix)
+/// so that every layer pair's HSIC numerator between two models is one matrix product
+/// (see ALGORITHMS.md, "All pairs at once"). <see cref="Hsic"/> holds each layer's self-HSIC.
+/// </summary>
+public sealed class CentredKernels
+{
+    internal CentredKernels(int sampleCount, int layerCount, KernelFunction kernel, Centring centring, double[] stack, double[] hsic)
+    {
+        SampleCount = sampleCount;
+        LayerCount = layerCount;
+        Kernel = kernel;
+        Centring = centring;
+        Stack = stack;
+        Hsic = hsic;
+    }
+
+    public int SampleCount { get; }
+    public int LayerCount { get; }
+    public KernelFunction Kernel { get; }
+    public Centring Centring { get; }
+
+    /// <summary>L x N^2, row l = the centred kernel of layer l, row-major.</summary>
+    public double[] Stack { get; }
+
+    /// <summary>hsic(K_l, K_l) per layer, already divided by N (N - 3) for <see cref="Centring.Unbiased"/>.</summary>
+    public double[] Hsic { get; }
+
+    public ReadOnlySpan<double> Layer(int l)
+    {
+        int size = SampleCount * SampleCount;
+        return Stack.AsSpan(l * size, size);
+    }
+
+    /// <summary>The HSIC of two kernels from the inner product of their centred matrices.</summary>
+    public double HsicFromInnerProduct(double innerProduct)
+    {
+        double n = SampleCount;
+        return Centring == Centring.Unbiased ? innerProduct / (n * (n - 3)) : innerProduct;
+    }
+
+    /// <summary>Builds the kernel from a Gram matrix and centres it into <paramref name="target"/> (N x N).</summary>
+    internal static void CentreInto(ReadOnlySpan<double> gram, int n, KernelFunction kernel, Centring centring, Span<double> target)
+    {
+        if (kernel.IsRbf)
+        {
+            // exp(-d^2 / (2 sigma^2)) with d^2 = G_ii + G_jj - 2 G_ij clamped at 0, as torch.cdist's
+            // matrix-product path does; the diagonal is exactly 0.
+            double twoSigmaSquared = 2 * kernel.Sigma * kernel.Sigma;
+            for (int i = 0; i < n; i++)
+            {
+                double gii = gram[i * n + i];
+                for (int j = 0; j < n; j++)
+                {
+                    double d2 = Math.Max(gii + gram[j * n + j] - 2 * gram[i * n + j], 0);
+                    target[i * n + j] = Math.Exp(-d2 / twoSigmaSquared);
+                }
+            }
+        }
+        else
+        {
+            gram[..(n * n)].CopyTo(target);
+        }
+
+        Span<double> rowSums = n <= 4096 ? stackalloc double[n] : new double[n];
+        if (centring == Centring.Biased)
+        {
+            // (H K H)_ij = K_ij - mean_i - mean_j + grand mean (K symmetric: row means = column means).
+            double total = RowSums(target, n, rowSums, zeroDiagonal: false);
+            double grand = total / ((double)n * n);
+            for (int i = 0; i < n; i++) rowSums[i] /= n;
+            for (int i = 0; i < n; i++)
+            {
+                Span<double> row = target.Slice(i * n, n);
+                double ri = rowSums[i] - grand;
+                for (int j = 0; j < n; j++) row[j] -= ri + rowSums[j];
+            }
+        }
+        else
+        {
+            // U_ij = Kt_ij - r_i/(N-2) - r_j/(N-2) + s/((N-1)(N-2)) off the diagonal, U_ii = 0,
+            // with Kt = K with a zero diagonal, r its row sums and s its total.
+            double total = RowSums(target, n, rowSums, zeroDiagonal: true);
+            double shift = total / ((n - 1.0) * (n - 2.0));
+            for (int i = 0; i < n; i++) rowSums[i] /= n - 2.0;
+            for (int i = 0; i < n; i++)
+            {
+                Span<double> row = target.Slice(i * n, n);
+                double ri = rowSums[i] - shift;
+                for (int j = 0; j < n; j++) row[j] -= ri + rowSums[j];
+                row[i] = 0;
+            }
+        }
+    }
+
+    private static double RowSums(Span<double> k, int n, Span<double> rowSums, bool zeroDiagonal)
+    {
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            if (zeroDiagonal) k[i * n + i] = 0;
+            double s = 0;
+            foreach (double v in k.Slice(i * n, n)) s += v;
+            rowSums[i] = s;
+            total += s;
+        }
+        return total;
+    }
+}

@@ -1,0 +1,118 @@
+namespace Prh.Alignment.Sketches;
+
+/// <summary>
+/// Each sample's nearest neighbours by inner product, as the reference's
+/// <c>compute_nearest_neighbors(X, k)</c>: the row of <c>X X^T</c> with its diagonal set to -1e8,
+/// sorted descending, first k columns. So the sample itself is excluded unless k >= N, in which case
+/// the N columns end with the sample itself. Ties (the reference's sort is not stable) are broken by
+/// the lower index. The list for a smaller k is a prefix, so one list of the largest k serves every k.
+/// The similarities are kept beside the indices (cknna reads them).
+/// </summary>
+public sealed class NeighbourLists
+{
+    private readonly int[] _indices;
+    private readonly double[] _similarities;
+    private readonly double[] _selfSimilarities;
+
+    private NeighbourLists(int sampleCount, int columns, int[] indices, double[] similarities, double[] selfSimilarities)
+    {
+        _selfSimilarities = selfSimilarities;
+        SampleCount = sampleCount;
+        Columns = columns;
+        _indices = indices;
+        _similarities = similarities;
+    }
+
+    public int SampleCount { get; }
+
+    /// <summary>Columns held per row: min(k, N) for the k they were built for.</summary>
+    public int Columns { get; }
+
+    /// <summary>How many columns the reference returns for <paramref name="topk"/>: Python slicing stops at N.</summary>
+    public static int ColumnsFor(int sampleCount, int topk) => Math.Min(topk, sampleCount);
+
+    public ReadOnlySpan<int> Indices(int row, int columns) => _indices.AsSpan(row * Columns, columns);
+
+    public ReadOnlySpan<double> Similarities(int row, int columns) => _similarities.AsSpan(row * Columns, columns);
+
+    /// <summary>The Gram diagonal G_ii (the lists exclude it below k = N).</summary>
+    public double SelfSimilarity(int row) => _selfSimilarities[row];
+
+    /// <summary>Builds the lists of <paramref name="topk"/> columns from a full N x N Gram matrix.</summary>
+    public static NeighbourLists FromGram(ReadOnlySpan<double> gram, int n, int topk)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topk);
+        int columns = ColumnsFor(n, topk);
+        int others = Math.Min(columns, n - 1);
+        var indices = new int[n * columns];
+        var similarities = new double[n * columns];
+        var selfSimilarities = new double[n];
+        // Large k: sort each row once; the buffers and the comparer are made once for all rows.
+        int[]? order = others > SmallK ? new int[n - 1] : null;
+        double[] values = order is null ? [] : new double[n];
+        Comparison<int> byValueThenIndex = (a, b) =>
+        {
+            int byValue = values[b].CompareTo(values[a]);
+            return byValue != 0 ? byValue : a.CompareTo(b);
+        };
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<double> row = gram.Slice(i * n, n);
+            Span<int> idx = indices.AsSpan(i * columns, columns);
+            Span<double> sim = similarities.AsSpan(i * columns, columns);
+            selfSimilarities[i] = row[i];
+            if (order is null) TopByInsertion(row, i, idx[..others], sim[..others]);
+            else
+            {
+                row.CopyTo(values);
+                TopBySorting(values, i, order, byValueThenIndex, idx[..others], sim[..others]);
+            }
+            if (columns > others)
+            {
+                // k >= N: the reference's -1e8 diagonal sorts last.
+                idx[others] = i;
+                sim[others] = row[i];
+            }
+        }
+        return new NeighbourLists(n, columns, indices, similarities, selfSimilarities);
+    }
+
+    private const int SmallK = 48;
+
+    /// <summary>
+    /// One pass keeping a descending buffer; scanning j upward and admitting only strictly greater
+    /// values means an equal value keeps the lower index ahead.
+    /// </summary>
+    private static void TopByInsertion(ReadOnlySpan<double> row, int self, Span<int> idx, Span<double> sim)
+    {
+        int k = idx.Length, filled = 0;
+        if (k == 0) return;
+        for (int j = 0; j < row.Length; j++)
+        {
+            if (j == self) continue;
+            double v = row[j];
+            if (filled == k && !(v > sim[k - 1])) continue;
+            int p = filled < k ? filled++ : k - 1;
+            while (p > 0 && v > sim[p - 1])
+            {
+                sim[p] = sim[p - 1];
+                idx[p] = idx[p - 1];
+                p--;
+            }
+            sim[p] = v;
+            idx[p] = j;
+        }
+    }
+
+    private static void TopBySorting(double[] values, int self, int[] order, Comparison<int> comparison, Span<int> idx, Span<double> sim)
+    {
+        int c = 0;
+        for (int j = 0; j < values.Length; j++) if (j != self) order[c++] = j;
+        Array.Sort(order, comparison);
+        for (int t = 0; t < idx.Length; t++)
+        {
+            idx[t] = order[t];
+            sim[t] = values[order[t]];
+        }
+    }
+}

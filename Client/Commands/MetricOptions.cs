@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Prh.Alignment.Metrics;
+
+namespace Prh.Client.Commands;
+
+/// <summary>
+/// The metric flags every scoring command shares, turned into the reference's keyword arguments.
+/// A flag a metric does not take is ignored, as the reference passes topk only to the 'knn' metrics.
+/// </summary>
+internal sealed class MetricOptions
+{
+    public Option<string> Metric { get; } = new("--metric", "-m")
+    {
+        Description = $"Metric name: {string.Join(", ", MetricNames.All)}",
+        Required = true,
+    };
+
+    public Option<int?> TopK { get; }
+    public Option<string> Kernel { get; } = new("--kernel") { Description = "cka / unbiased_cka kernel: ip (default) or rbf" };
+    public Option<double?> Sigma { get; } = new("--sigma") { Description = "rbf kernel width (rbf_sigma, default 1.0)" };
+    public Option<int?> CcaDim { get; } = new("--cca-dim") { Description = "svcca subspace dimension (cca_dim, default 10)" };
+    public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout" };
+
+    private readonly int? _defaultTopK;
+
+    public MetricOptions(int? defaultTopK)
+    {
+        _defaultTopK = defaultTopK;
+        TopK = new Option<int?>("--topk", "-k")
+        {
+            Description = "Neighbours for the knn metrics and cknna" + (defaultTopK is { } k ? $" (default {k})" : ""),
+        };
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (Option o in new Option[] { Metric, TopK, Kernel, Sigma, CcaDim, Json }) command.Options.Add(o);
+    }
+
+    public MetricSpec Spec(ParseResult parse)
+    {
+        string name = parse.GetValue(Metric)!;
+        var kind = MetricNames.Parse(name);
+        var kwargs = new Dictionary<string, object?>();
+        if (kind.UsesTopK() && (parse.GetValue(TopK) ?? _defaultTopK) is { } k)
+            kwargs["topk"] = (long)k;
+        else if (kind.UsesTopK())
+            throw new AlignmentException(ErrorKind.TypeError, $"{name} needs --topk");
+        if (kind is MetricKind.Cka or MetricKind.UnbiasedCka)
+        {
+            if (parse.GetValue(Kernel) is { } kernel) kwargs["kernel_metric"] = kernel;
+            if (parse.GetValue(Sigma) is { } sigma) kwargs["rbf_sigma"] = sigma;
+        }
+        if (kind == MetricKind.Svcca && parse.GetValue(CcaDim) is { } dim) kwargs["cca_dim"] = (long)dim;
+        return MetricSpec.Create(name, kwargs);
+    }
+}

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace Prh.Client.Commands;
+
+/// <summary>The <c>prh</c> root command and its subcommands.</summary>
+public static class PrhCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("PRH Cluster: representational alignment of neural networks (Huh et al. 2024), exact and fast.");
+        root.Subcommands.Add(MetricCommand.Build());
+        root.Subcommands.Add(ScoreCommand.Build());
+        root.Subcommands.Add(MatrixCommand.Build());
+        root.Subcommands.Add(DemoCommand.Build());
+        return root;
+    }
+}

@@ -1,0 +1,3 @@
+using Prh.Client.Commands;
+
+return PrhCommand.Build().Parse(args).Invoke();
