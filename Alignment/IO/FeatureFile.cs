@@ -41,7 +41,8 @@ public static class FeatureFile
 
     /// <summary>
     /// Writes N x L x D (a .npy array, or one .safetensors tensor named <c>features</c>) when all layers
-    /// have the same width; otherwise one .safetensors tensor <c>layers.i</c> per layer.
+    /// have the same width; otherwise (or when N x L x D exceeds one array) one .safetensors tensor
+    /// <c>layers.i</c> per layer, which .npy cannot hold.
     /// </summary>
     public static void Save(string path, ModelFeatures features, TensorDType dtype = TensorDType.Float32)
     {
@@ -52,19 +53,18 @@ public static class FeatureFile
         var layers = features.Layers;
         int n = features.SampleCount, count = layers.Count, width = layers[0].Width;
         bool uniform = layers.All(l => l.Width == width);
-        if (!uniform)
+        long total = (long)n * count * width;
+        if (!uniform || total > Array.MaxLength)
         {
             if (ext == ".npy")
-                throw new TensorFileException(path,
-                    $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
+                throw new TensorFileException(path, uniform
+                    ? $"{n} x {count} x {width} = {total} values exceed the largest .npy array this engine writes; save as .safetensors (one layers.<i> tensor per layer)"
+                    : $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
             SafetensorsFile.Write(path, layers.Select((l, i) =>
                 (LayerPrefix + i.ToString(CultureInfo.InvariantCulture), new[] { n, l.Width }, l.Data, dtype)));
             return;
         }
 
-        long total = (long)n * count * width;
-        if (total > Array.MaxLength)
-            throw new TensorFileException(path, $"{n} x {count} x {width} = {total} values exceed one array; save as .safetensors with layers of different files");
         double[] block;
         if (count == 1)
         {
@@ -73,11 +73,11 @@ public static class FeatureFile
         else
         {
             block = GC.AllocateUninitializedArray<double>((int)total);
-            for (int l = 0; l < count; l++)
+            for (int i = 0; i < n; i++)
             {
-                var src = layers[l].Data;
-                for (int i = 0; i < n; i++)
-                    src.AsSpan(i * width, width).CopyTo(block.AsSpan((i * count + l) * width, width));
+                var row = block.AsSpan(i * count * width, count * width);
+                for (int l = 0; l < count; l++)
+                    layers[l].Data.AsSpan(i * width, width).CopyTo(row.Slice(l * width, width));
             }
         }
         int[] shape = [n, count, width];

@@ -232,10 +232,17 @@ public static class NpyFile
         prefix.AsSpan(8 + lengthBytes + header.Length, pad).Fill((byte)' ');
         prefix[^1] = (byte)'\n';
 
-        using var file = new AtomicFileWriter(path);
-        file.Stream.Write(prefix);
-        TensorCodec.WriteValues(file.Stream, dtype, values, path);
-        file.Commit();
+        try
+        {
+            using var file = new AtomicFileWriter(path);
+            file.Stream.Write(prefix);
+            TensorCodec.WriteValues(file.Stream, dtype, values, path);
+            file.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TensorFileException(path, $"cannot write: {e.Message}", e);
+        }
     }
 }
 

@@ -256,15 +256,22 @@ public static class SafetensorsFile
         }
         while (json.Length % 8 != 0) json.WriteByte((byte)' ');
 
-        using var file = new AtomicFileWriter(path);
-        Span<byte> length = stackalloc byte[8];
+        var length = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)json.Length);
-        file.Stream.Write(length);
-        json.Position = 0;
-        json.CopyTo(file.Stream);
-        foreach (var (name, _, values, dtype) in list)
-            TensorCodec.WriteValues(file.Stream, dtype, values, $"{path}: tensor '{name}'");
-        file.Commit();
+        try
+        {
+            using var file = new AtomicFileWriter(path);
+            file.Stream.Write(length);
+            json.Position = 0;
+            json.CopyTo(file.Stream);
+            foreach (var (name, _, values, dtype) in list)
+                TensorCodec.WriteValues(file.Stream, dtype, values, $"{path}: tensor '{name}'");
+            file.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TensorFileException(path, $"cannot write: {e.Message}", e);
+        }
     }
 
     private static string DTypeName(TensorDType dtype) => dtype switch

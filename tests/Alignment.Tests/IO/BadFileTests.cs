@@ -166,7 +166,7 @@ public sealed class BadFileTests
 
         var rng = new Random(12345);
         string path = dir.PathOf("fuzz" + extension);
-        for (int round = 0; round < 600; round++)
+        for (int round = 0; round < 300; round++)
         {
             byte[] bytes = (byte[])valid.Clone();
             switch (round % 4)

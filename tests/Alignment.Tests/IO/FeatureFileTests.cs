@@ -125,5 +125,9 @@ public sealed class FeatureFileTests
         Assert.Contains("unsupported feature file extension '.pt'", ext.Message);
         Assert.Throws<ArgumentException>(() => FeatureFile.Save(dir.PathOf("f.npy"), Model(3, 2), TensorDType.BFloat16));
         Assert.Empty(Directory.GetFiles(dir.Root));
+
+        string nowhere = Path.Combine(dir.Root, "missing-folder", "f.npy");
+        var io = Assert.Throws<TensorFileException>(() => FeatureFile.Save(nowhere, Model(3, 2)));
+        Assert.Contains("cannot write", io.Message);
     }
 }

@@ -1,0 +1,3 @@
+using Prh.Bench;
+
+return ComputeScoreBenchmark.Run(args);
