@@ -1,0 +1,27 @@
+using Prh.Alignment.Compute;
+
+namespace Prh.Alignment.Tests.Compute;
+
+public sealed class SelectionTests
+{
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(17, 3)]
+    [InlineData(1000, 0)]
+    [InlineData(1000, 999)]
+    [InlineData(100_000, 95_000)]
+    public void Select_returns_the_sorted_element(int count, int k)
+    {
+        var r = new Random(count + k);
+        foreach (Func<double> gen in new Func<double>[] { () => r.NextDouble(), () => r.Next(0, 5), () => 1.0 })
+        {
+            var values = Enumerable.Range(0, count).Select(_ => gen()).ToArray();
+            var sorted = values.OrderBy(v => v).ToArray();
+            Assert.Equal(sorted[k], Selection.Select(values.ToArray(), k));
+        }
+    }
+
+    [Fact]
+    public void Out_of_range_index_is_refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => Selection.Select(new double[3], 3));
+}
