@@ -34,6 +34,37 @@ public static class Selection
         return values[k];
     }
 
+    /// <summary>
+    /// The element at index <paramref name="k"/> of the ascending magnitudes |x| of all values in
+    /// <paramref name="blocks"/>, without copying them: a histogram of the top 16 bits of |x| (as IEEE
+    /// bits, which order non-negative doubles) finds the bucket that holds rank k, then only that
+    /// bucket's values are gathered and selected (radix selection). Two passes, O(n), and memory for
+    /// one bucket instead of a copy of everything. NaN must not occur (feature files refuse it).
+    /// </summary>
+    public static double SelectMagnitude(IReadOnlyList<double[]> blocks, long k)
+    {
+        long total = blocks.Sum(b => (long)b.Length);
+        if (k < 0 || k >= total) throw new ArgumentOutOfRangeException(nameof(k), $"index {k} outside 0..{total - 1}");
+        var histogram = new long[1 << BucketBits];
+        foreach (double[] block in blocks)
+            foreach (double v in block) histogram[Bucket(v)]++;
+        int bucket = 0;
+        long before = 0;
+        while (before + histogram[bucket] <= k) before += histogram[bucket++];
+        if (histogram[bucket] > Array.MaxLength)
+            throw new InvalidOperationException($"{histogram[bucket]} equal-magnitude candidates exceed one selection buffer");
+        var candidates = new double[histogram[bucket]];
+        int c = 0;
+        foreach (double[] block in blocks)
+            foreach (double v in block)
+                if (Bucket(v) == bucket) candidates[c++] = Math.Abs(v);
+        return Select(candidates, (int)(k - before));
+    }
+
+    private const int BucketBits = 16;
+
+    private static int Bucket(double v) => (int)((BitConverter.DoubleToUInt64Bits(v) & 0x7FFF_FFFF_FFFF_FFFFUL) >> (63 - BucketBits));
+
     private static double MedianOfThree(double a, double b, double c) =>
         a < b ? (b < c ? b : Math.Max(a, c)) : (a < c ? a : Math.Max(b, c));
 }

@@ -20,37 +20,30 @@ public static class FeaturePreparation
     {
         if (!(quantile >= 0 && quantile < 1))
             throw new ArgumentOutOfRangeException(nameof(quantile), $"quantile must be in [0, 1), got {quantile}");
-        long numel = features.ValueCount;
-        if (numel > Array.MaxLength)
-            throw new ArgumentException($"{features.Source}: {numel} values exceed one selection buffer");
-        var magnitudes = new double[numel];
-        int offset = 0;
-        foreach (var layer in features.Layers)
-        {
-            var src = layer.Data;
-            var dst = magnitudes.AsSpan(offset, src.Length);
-            for (int i = 0; i < src.Length; i++) dst[i] = Math.Abs(src[i]);
-            offset += src.Length;
-        }
         // int(q * numel) in IEEE double, truncated toward zero, as Python does.
-        int index = (int)(quantile * numel);
-        return Selection.Select(magnitudes, index);
+        long index = (long)(quantile * features.ValueCount);
+        return Selection.SelectMagnitude(features.Layers.Select(l => l.Data).ToList(), index);
     }
 
-    /// <summary>Clamps with the model's threshold and L2-normalises each sample of each layer.</summary>
-    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile)
+    /// <summary>Clamps with the model's threshold and L2-normalises each sample of each layer, into new arrays.</summary>
+    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile) =>
+        PrepareInPlace(new ModelFeatures(raw.Source,
+            raw.Layers.Select(l => new LayerFeatures(l.SampleCount, l.Width, (double[])l.Data.Clone())).ToList()), quantile);
+
+    /// <summary>
+    /// <see cref="Prepare"/> over the given arrays, for callers that no longer need the raw values
+    /// (the CLI): a model's features are then held once.
+    /// </summary>
+    public static ModelFeatures PrepareInPlace(ModelFeatures raw, double quantile = DefaultQuantile)
     {
         double q = ClampThreshold(raw, quantile);
-        var layers = new LayerFeatures[raw.LayerCount];
-        Parallel.For(0, raw.LayerCount, l =>
+        Parallel.ForEach(raw.Layers, layer =>
         {
-            var src = raw.Layers[l];
-            var data = new double[src.Data.Length];
-            for (int i = 0; i < data.Length; i++) data[i] = Math.Clamp(src.Data[i], -q, q);
-            NormalizeRows(data, src.SampleCount, src.Width);
-            layers[l] = new LayerFeatures(src.SampleCount, src.Width, data);
+            var data = layer.Data;
+            for (int i = 0; i < data.Length; i++) data[i] = Math.Clamp(data[i], -q, q);
+            NormalizeRows(data, layer.SampleCount, layer.Width);
         });
-        return new ModelFeatures(raw.Source, layers);
+        return raw;
     }
 
     /// <summary>F.normalize(x, p=2, dim=-1): x / max(||x||_2, 1e-12) per row.</summary>

@@ -21,10 +21,10 @@ public static class FeatureFile
         switch (Extension(path))
         {
             case ".npy":
-            {
-                var t = NpyFile.Read(path);
-                return new ModelFeatures(path, FromTensor(path, "array", t.Shape, t.Values));
-            }
+                return new ModelFeatures(path, NpyFile.Read(path, (shape, dtype, stream) =>
+                    shape.Length == 3 && shape.All(d => d > 0)
+                        ? ScatterLayers(path, shape, dtype, stream)
+                        : FromTensor(path, "array", shape, ReadAll(path, shape, dtype, stream))));
             case ".safetensors":
             {
                 var tensors = SafetensorsFile.Read(path);
@@ -92,6 +92,35 @@ public static class FeatureFile
         string ext = Path.GetExtension(path);
         return new TensorFileException(path,
             $"unsupported feature file extension '{(ext.Length == 0 ? "(none)" : ext)}'; expected .npy or .safetensors");
+    }
+
+    private static double[] ReadAll(string path, int[] shape, TensorDType dtype, Stream stream)
+    {
+        var values = GC.AllocateUninitializedArray<double>(checked((int)TensorCodec.SaturatingCount(shape)));
+        int bad = TensorCodec.ReadValues(stream, dtype, values);
+        if (bad >= 0) throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, bad, values[bad]));
+        return values;
+    }
+
+    /// <summary>
+    /// Reads an N x L x D array sample by sample straight into L per-layer N x D arrays, so the
+    /// file's values are held once, not as one block plus its per-layer copy.
+    /// </summary>
+    private static List<LayerFeatures> ScatterLayers(string path, int[] shape, TensorDType dtype, Stream stream)
+    {
+        int n = shape[0], count = shape[1], width = shape[2];
+        var data = new double[count][];
+        for (int l = 0; l < count; l++) data[l] = GC.AllocateUninitializedArray<double>(checked(n * width));
+        var row = new double[count * width];
+        for (int i = 0; i < n; i++)
+        {
+            int bad = TensorCodec.ReadValues(stream, dtype, row);
+            if (bad >= 0)
+                throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, (long)i * count * width + bad, row[bad]));
+            for (int l = 0; l < count; l++)
+                row.AsSpan(l * width, width).CopyTo(data[l].AsSpan(i * width, width));
+        }
+        return data.Select(d => new LayerFeatures(n, width, d)).ToList();
     }
 
     private static List<LayerFeatures> FromTensor(string path, string what, int[] shape, double[] values)

@@ -16,12 +16,30 @@ public static class NpyFile
     private const int ArrayAlign = 64;
     private const int GrowthAxisMaxDigits = 21;
 
-    public static Tensor Read(string path)
+    public static Tensor Read(string path) => Read(path, (shape, dtype, stream) =>
+    {
+        var values = GC.AllocateUninitializedArray<double>(checked((int)TensorCodec.SaturatingCount(shape)));
+        int bad = TensorCodec.ReadValues(stream, dtype, values);
+        if (bad >= 0)
+            throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, bad, values[bad]));
+        return new Tensor(System.IO.Path.GetFileNameWithoutExtension(path), shape, dtype, values);
+    });
+
+    /// <summary>
+    /// Validates the header against the file (size included) and hands the data, positioned at its
+    /// first value, to <paramref name="readData"/>, which decides where the values go: a caller can
+    /// scatter them without holding the whole array twice.
+    /// </summary>
+    internal static T Read<T>(string path, Func<int[], TensorDType, Stream, T> readData)
     {
         using var stream = TensorCodec.OpenRead(path);
         try
         {
-            return ReadCore(path, stream);
+            return ReadCore(path, stream, readData);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new TensorFileException(path, "truncated: the file ended while reading its data (was it modified while being read?)", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -33,7 +51,7 @@ public static class NpyFile
         }
     }
 
-    private static Tensor ReadCore(string path, FileStream stream)
+    private static T ReadCore<T>(string path, FileStream stream, Func<int[], TensorDType, Stream, T> readData)
     {
         long fileLength = stream.Length;
         Span<byte> prefix = stackalloc byte[12];
@@ -85,20 +103,7 @@ public static class NpyFile
         if (count > Array.MaxLength)
             throw new TensorFileException(path, $"too many values: {count} exceeds the largest array ({Array.MaxLength})");
 
-        var shape = shapeBig.Select(d => (int)d).ToArray();
-        var values = GC.AllocateUninitializedArray<double>((int)count);
-        int bad;
-        try
-        {
-            bad = TensorCodec.ReadValues(stream, dtype, values);
-        }
-        catch (EndOfStreamException e)
-        {
-            throw new TensorFileException(path, "truncated: the file ended while reading its data (was it modified while being read?)", e);
-        }
-        if (bad >= 0)
-            throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, bad, values[bad]));
-        return new Tensor(System.IO.Path.GetFileNameWithoutExtension(path), shape, dtype, values);
+        return readData(shapeBig.Select(d => (int)d).ToArray(), dtype, stream);
     }
 
     private static (TensorDType DType, List<BigInteger> Shape) ParseHeader(string path, string header)

@@ -21,7 +21,7 @@ public static class Cka
     /// <summary>scores[i, j] = cka(layer i of x, layer j of y).</summary>
     public static double[,] ScoreAll(CentredKernels x, CentredKernels y, IBlas blas)
     {
-        int lx = x.LayerCount, ly = y.LayerCount, size = x.SampleCount * x.SampleCount;
+        int lx = x.LayerCount, ly = y.LayerCount, size = x.PackedSize;
         var inner = new double[lx * ly];
         // One GEMM per block of x layers, the blocks spread over the cores (the BLAS is single-threaded).
         int blocks = Math.Min(lx, Environment.ProcessorCount);

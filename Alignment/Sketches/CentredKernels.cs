@@ -1,9 +1,12 @@
 namespace Prh.Alignment.Sketches;
 
 /// <summary>
-/// One centred kernel matrix per layer of a model, stored back to back (row l of an L x N^2 matrix)
+/// One centred kernel matrix per layer of a model, stored back to back (row l of an L x P matrix)
 /// so that every layer pair's HSIC numerator between two models is one matrix product
-/// (see ALGORITHMS.md, "All pairs at once"). <see cref="Hsic"/> holds each layer's self-HSIC.
+/// (see ALGORITHMS.md, "All pairs at once"). The kernels are symmetric, so each row holds only the
+/// upper triangle, P = N (N + 1) / 2 values, with the off-diagonal entries scaled by sqrt(2): the
+/// dot product of two packed rows is then exactly the Frobenius product &lt;K, L&gt;, at half the memory
+/// and half the multiply-adds. <see cref="Hsic"/> holds each layer's self-HSIC.
 /// </summary>
 public sealed class CentredKernels
 {
@@ -22,16 +25,33 @@ public sealed class CentredKernels
     public KernelFunction Kernel { get; }
     public Centring Centring { get; }
 
-    /// <summary>L x N^2, row l = the centred kernel of layer l, row-major.</summary>
+    /// <summary>L x P, row l = the packed centred kernel of layer l.</summary>
     public double[] Stack { get; }
 
     /// <summary>hsic(K_l, K_l) per layer, already divided by N (N - 3) for <see cref="Centring.Unbiased"/>.</summary>
     public double[] Hsic { get; }
 
-    public ReadOnlySpan<double> Layer(int l)
+    /// <summary>Values per packed row: the upper triangle with the diagonal.</summary>
+    public int PackedSize => PackedLength(SampleCount);
+
+    public static int PackedLength(int n) => checked(n * (n + 1) / 2);
+
+    public ReadOnlySpan<double> Layer(int l) => Stack.AsSpan(l * PackedSize, PackedSize);
+
+    private static readonly double Sqrt2 = Math.Sqrt(2);
+
+    /// <summary>Packs a symmetric N x N matrix's upper triangle, off-diagonal entries times sqrt(2).</summary>
+    internal static void Pack(ReadOnlySpan<double> full, int n, Span<double> packed)
     {
-        int size = SampleCount * SampleCount;
-        return Stack.AsSpan(l * size, size);
+        int p = 0;
+        for (int i = 0; i < n; i++)
+        {
+            packed[p++] = full[i * n + i];
+            var row = full.Slice(i * n + i + 1, n - i - 1);
+            var dst = packed.Slice(p, row.Length);
+            for (int j = 0; j < row.Length; j++) dst[j] = Sqrt2 * row[j];
+            p += row.Length;
+        }
     }
 
     /// <summary>The HSIC of two kernels from the inner product of their centred matrices.</summary>
@@ -41,27 +61,23 @@ public sealed class CentredKernels
         return Centring == Centring.Unbiased ? innerProduct / (n * (n - 3)) : innerProduct;
     }
 
-    /// <summary>Builds the kernel from a Gram matrix and centres it into <paramref name="target"/> (N x N).</summary>
-    internal static void CentreInto(ReadOnlySpan<double> gram, int n, KernelFunction kernel, Centring centring, Span<double> target)
+    /// <summary>Turns a Gram matrix (N x N, in place) into the centred kernel.</summary>
+    internal static void CentreInPlace(Span<double> target, int n, KernelFunction kernel, Centring centring)
     {
         if (kernel.IsRbf)
         {
             // exp(-d^2 / (2 sigma^2)) with d^2 = G_ii + G_jj - 2 G_ij clamped at 0, as torch.cdist's
-            // matrix-product path does; the diagonal is exactly 0.
+            // matrix-product path does; the diagonal is exactly 0. Each entry needs only itself and
+            // the diagonal, which is saved first.
             double twoSigmaSquared = 2 * kernel.Sigma * kernel.Sigma;
+            var diagonal = new double[n];
+            for (int i = 0; i < n; i++) diagonal[i] = target[i * n + i];
             for (int i = 0; i < n; i++)
             {
-                double gii = gram[i * n + i];
+                var row = target.Slice(i * n, n);
                 for (int j = 0; j < n; j++)
-                {
-                    double d2 = Math.Max(gii + gram[j * n + j] - 2 * gram[i * n + j], 0);
-                    target[i * n + j] = Math.Exp(-d2 / twoSigmaSquared);
-                }
+                    row[j] = Math.Exp(-Math.Max(diagonal[i] + diagonal[j] - 2 * row[j], 0) / twoSigmaSquared);
             }
-        }
-        else
-        {
-            gram[..(n * n)].CopyTo(target);
         }
 
         Span<double> rowSums = n <= 4096 ? stackalloc double[n] : new double[n];

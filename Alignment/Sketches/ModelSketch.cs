@@ -32,22 +32,38 @@ public sealed class ModelSketch
 
     internal static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
-    /// <summary>G = X X^T per layer (N x N, full). The only O(N^2 D) step.</summary>
-    public double[] Gram(int layer) => Grams()[layer];
-
-    private double[][] Grams() => Piece("gram", () =>
+    /// <summary>G = X X^T of one layer (N x N, full), freshly computed. The only O(N^2 D) step.</summary>
+    public double[] ComputeGram(int layer)
     {
-        int n = SampleCount;
-        var grams = new double[LayerCount][];
-        Parallel.For(0, LayerCount, Parallelism, l =>
-        {
-            var layer = Features.Layers[l];
-            var g = new double[(long)n * n];
-            Blas.Syrk(layer.Data, n, layer.Width, g);
-            grams[l] = g;
-        });
-        return grams;
-    });
+        var g = new double[(long)SampleCount * SampleCount];
+        GramInto(layer, g);
+        return g;
+    }
+
+    private void GramInto(int layer, Span<double> target)
+    {
+        var features = Features.Layers[layer];
+        Blas.Syrk(features.Data, SampleCount, features.Width, target);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> for every layer in parallel, each with the layer's Gram matrix in a
+    /// buffer owned by its worker: Grams are consumed where they are made and never kept, so a model's
+    /// sketch holds only what the metrics read (neighbour lists, packed centred kernels).
+    /// </summary>
+    private void ForEachGram(Action<int, double[]> body)
+    {
+        int size = checked(SampleCount * SampleCount);
+        Parallel.For(0, LayerCount, Parallelism,
+            () => new double[size],
+            (layer, _, buffer) =>
+            {
+                GramInto(layer, buffer);
+                body(layer, buffer);
+                return buffer;
+            },
+            _ => { });
+    }
 
     /// <summary>Neighbour lists of every layer with at least min(topk, N) columns.</summary>
     public NeighbourLists Neighbours(int layer, int topk)
@@ -57,31 +73,29 @@ public sealed class ModelSketch
         {
             if (_neighbours is null || _neighbours[0].Columns < columns)
             {
-                var grams = Grams();
                 var lists = new NeighbourLists[LayerCount];
-                Parallel.For(0, LayerCount, Parallelism, l => lists[l] = NeighbourLists.FromGram(grams[l], SampleCount, columns));
+                ForEachGram((l, gram) => lists[l] = NeighbourLists.FromGram(gram, SampleCount, columns));
                 _neighbours = lists;
             }
             return _neighbours[layer];
         }
     }
 
-    /// <summary>The centred kernels of all layers for one kernel function and centring.</summary>
+    /// <summary>The packed centred kernels of all layers for one kernel function and centring.</summary>
     public CentredKernels Kernels(KernelFunction kernel, Centring centring) => Piece(("kernels", kernel, centring), () =>
     {
-        int n = SampleCount;
-        long size = (long)n * n;
-        if (size * LayerCount > Array.MaxLength)
+        int n = SampleCount, packed = CentredKernels.PackedLength(n);
+        if ((long)packed * LayerCount > Array.MaxLength)
             throw new InvalidOperationException($"{Source}: {LayerCount} layers of {n} x {n} kernels exceed one array; use fewer samples per shard");
-        var grams = Grams();
-        var stack = new double[size * LayerCount];
+        var stack = GC.AllocateUninitializedArray<double>(packed * LayerCount);
         var hsic = new double[LayerCount];
         var result = new CentredKernels(n, LayerCount, kernel, centring, stack, hsic);
-        Parallel.For(0, LayerCount, Parallelism, l =>
+        ForEachGram((l, gram) =>
         {
-            var target = stack.AsSpan((int)(l * size), (int)size);
-            CentredKernels.CentreInto(grams[l], n, kernel, centring, target);
-            hsic[l] = result.HsicFromInnerProduct(ManagedBlas.Dot(target, target));
+            CentredKernels.CentreInPlace(gram, n, kernel, centring);
+            var row = stack.AsSpan(l * packed, packed);
+            CentredKernels.Pack(gram, n, row);
+            hsic[l] = result.HsicFromInnerProduct(ManagedBlas.Dot(row, row));
         });
         return result;
     });

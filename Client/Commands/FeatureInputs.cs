@@ -22,7 +22,7 @@ internal sealed class FeatureInputs
         string full = Path.GetFullPath(path);
         if (_sketches.TryGetValue(full, out var sketch)) return sketch;
         var features = FeatureFile.Load(full);
-        sketch = new ModelSketch(_prepare ? FeaturePreparation.Prepare(features) : features);
+        sketch = new ModelSketch(_prepare ? FeaturePreparation.PrepareInPlace(features) : features);
         _sketches[full] = sketch;
         return sketch;
     }

@@ -22,6 +22,22 @@ public sealed class SelectionTests
     }
 
     [Fact]
+    public void SelectMagnitude_matches_a_sort_across_blocks()
+    {
+        var r = new Random(5);
+        var blocks = new List<double[]>
+        {
+            Enumerable.Range(0, 5000).Select(_ => (r.NextDouble() - 0.5) * 1e3).ToArray(),
+            Enumerable.Range(0, 3000).Select(_ => r.Next(-3, 4) * 1.0).ToArray(), // many equal magnitudes and zeros
+            new[] { double.MaxValue, -double.Epsilon, 0.0, -0.0 },
+        };
+        var sorted = blocks.SelectMany(b => b).Select(Math.Abs).OrderBy(v => v).ToArray();
+        foreach (long k in new long[] { 0, 1, 2999, 4000, 7600, sorted.Length - 1 })
+            Assert.Equal(sorted[k], Selection.SelectMagnitude(blocks, k));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Selection.SelectMagnitude(blocks, sorted.Length));
+    }
+
+    [Fact]
     public void Out_of_range_index_is_refused() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => Selection.Select(new double[3], 3));
 }
