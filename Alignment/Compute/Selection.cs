@@ -36,18 +36,21 @@ public static class Selection
 
     /// <summary>
     /// The element at index <paramref name="k"/> of the ascending magnitudes |x| of all values in
-    /// <paramref name="blocks"/>, without copying them: a histogram of the top 16 bits of |x| (as IEEE
+    /// the blocks <paramref name="blocks"/> enumerates (twice), without copying them: a histogram of the top 16 bits of |x| (as IEEE
     /// bits, which order non-negative doubles) finds the bucket that holds rank k, then only that
     /// bucket's values are gathered and selected (radix selection). Two passes, O(n), and memory for
     /// one bucket instead of a copy of everything. NaN must not occur (feature files refuse it).
     /// </summary>
-    public static double SelectMagnitude(IReadOnlyList<double[]> blocks, long k)
+    public static double SelectMagnitude(Func<IEnumerable<ReadOnlyMemory<double>>> blocks, long k)
     {
-        long total = blocks.Sum(b => (long)b.Length);
-        if (k < 0 || k >= total) throw new ArgumentOutOfRangeException(nameof(k), $"index {k} outside 0..{total - 1}");
         var histogram = new long[1 << BucketBits];
-        foreach (double[] block in blocks)
-            foreach (double v in block) histogram[Bucket(v)]++;
+        long total = 0;
+        foreach (var block in blocks())
+        {
+            foreach (double v in block.Span) histogram[Bucket(v)]++;
+            total += block.Length;
+        }
+        if (k < 0 || k >= total) throw new ArgumentOutOfRangeException(nameof(k), $"index {k} outside 0..{total - 1}");
         int bucket = 0;
         long before = 0;
         while (before + histogram[bucket] <= k) before += histogram[bucket++];
@@ -55,8 +58,8 @@ public static class Selection
             throw new InvalidOperationException($"{histogram[bucket]} equal-magnitude candidates exceed one selection buffer");
         var candidates = new double[histogram[bucket]];
         int c = 0;
-        foreach (double[] block in blocks)
-            foreach (double v in block)
+        foreach (var block in blocks())
+            foreach (double v in block.Span)
                 if (Bucket(v) == bucket) candidates[c++] = Math.Abs(v);
         return Select(candidates, (int)(k - before));
     }

@@ -22,28 +22,27 @@ public static class FeaturePreparation
             throw new ArgumentOutOfRangeException(nameof(quantile), $"quantile must be in [0, 1), got {quantile}");
         // int(q * numel) in IEEE double, truncated toward zero, as Python does.
         long index = (long)(quantile * features.ValueCount);
-        return Selection.SelectMagnitude(features.Layers.Select(l => l.Data).ToList(), index);
+        return Selection.SelectMagnitude(features.Blocks, index);
     }
 
-    /// <summary>Clamps with the model's threshold and L2-normalises each sample of each layer, into new arrays.</summary>
-    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile) =>
-        PrepareInPlace(new ModelFeatures(raw.Source,
-            raw.Layers.Select(l => new LayerFeatures(l.SampleCount, l.Width, (double[])l.Data.Clone())).ToList()), quantile);
-
     /// <summary>
-    /// <see cref="Prepare"/> over the given arrays, for callers that no longer need the raw values
-    /// (the CLI): a model's features are then held once.
+    /// Clamps with the model's threshold and L2-normalises each sample of each layer: into new arrays
+    /// for in-memory layers, on every read for streamed ones (the raw values are then never held).
     /// </summary>
-    public static ModelFeatures PrepareInPlace(ModelFeatures raw, double quantile = DefaultQuantile)
+    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile)
     {
         double q = ClampThreshold(raw, quantile);
-        Parallel.ForEach(raw.Layers, layer =>
+        var layers = new LayerFeatures[raw.LayerCount];
+        Parallel.For(0, raw.LayerCount, l =>
         {
-            var data = layer.Data;
-            for (int i = 0; i < data.Length; i++) data[i] = Math.Clamp(data[i], -q, q);
-            NormalizeRows(data, layer.SampleCount, layer.Width);
+            var layer = raw.Layers[l];
+            layers[l] = layer.Transformed(values =>
+            {
+                for (int i = 0; i < values.Length; i++) values[i] = Math.Clamp(values[i], -q, q);
+                NormalizeRows(values, layer.SampleCount, layer.Width);
+            });
         });
-        return raw;
+        return new ModelFeatures(raw.Source, layers);
     }
 
     /// <summary>F.normalize(x, p=2, dim=-1): x / max(||x||_2, 1e-12) per row.</summary>

@@ -40,6 +40,52 @@ public static class FeatureFile
     }
 
     /// <summary>
+    /// Opens a feature file for streaming: the header is checked now (against the file's size), and
+    /// each layer of a .npy file is read from the file whenever it is needed (values checked for NaN
+    /// and Inf on every read), so only the layers being worked on occupy memory. A .safetensors file
+    /// is loaded whole, as <see cref="Load"/>.
+    /// </summary>
+    public static ModelFeatures Open(string path)
+    {
+        if (Extension(path) != ".npy") return Load(path);
+        var (shape, dtype, dataStart, fileLength) = NpyFile.Read(path, (shape, dtype, stream) => (shape, dtype, stream.Position, stream.Length));
+        CheckFeatureShape(path, "array", shape);
+        int n = shape[0], count = shape.Length == 3 ? shape[1] : 1, width = shape[^1];
+        var layers = new LayerFeatures[count];
+        for (int l = 0; l < count; l++)
+        {
+            int layer = l;
+            layers[l] = new LayerFeatures(n, width, values => ReadLayer(path, shape, dtype, dataStart, fileLength, layer, values));
+        }
+        return new ModelFeatures(path, layers);
+    }
+
+    /// <summary>Layer l of an N x L x D (or N x D) .npy: row i of the layer starts at value (i L + l) D.</summary>
+    private static void ReadLayer(string path, int[] shape, TensorDType dtype, long dataStart, long fileLength, int layer, Span<double> values)
+    {
+        int n = shape[0], count = shape.Length == 3 ? shape[1] : 1, width = shape[^1];
+        int item = TensorCodec.ItemSize(dtype);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+            if (stream.Length != fileLength)
+                throw new TensorFileException(path, $"changed while in use: {stream.Length} bytes now, {fileLength} when opened");
+            for (int i = 0; i < n; i++)
+            {
+                stream.Position = dataStart + ((long)i * count + layer) * width * item;
+                var row = values.Slice(i * width, width);
+                int bad = TensorCodec.ReadValues(stream, dtype, row);
+                if (bad >= 0)
+                    throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, ((long)i * count + layer) * width + bad, row[bad]));
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TensorFileException(path, $"read failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Writes N x L x D (a .npy array, or one .safetensors tensor named <c>features</c>) when all layers
     /// have the same width; otherwise (or when N x L x D exceeds one array) one .safetensors tensor
     /// <c>layers.i</c> per layer, which .npy cannot hold.
@@ -61,23 +107,24 @@ public static class FeatureFile
                     ? $"{n} x {count} x {width} = {total} values exceed the largest .npy array this engine writes; save as .safetensors (one layers.<i> tensor per layer)"
                     : $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
             SafetensorsFile.Write(path, layers.Select((l, i) =>
-                (LayerPrefix + i.ToString(CultureInfo.InvariantCulture), new[] { n, l.Width }, l.Data, dtype)));
+                (LayerPrefix + i.ToString(CultureInfo.InvariantCulture), new[] { n, l.Width }, l.IsInMemory ? l.Data : l.ToArray(), dtype)));
             return;
         }
 
         double[] block;
         if (count == 1)
         {
-            block = layers[0].Data;
+            block = layers[0].IsInMemory ? layers[0].Data : layers[0].ToArray();
         }
         else
         {
             block = GC.AllocateUninitializedArray<double>((int)total);
+            var layerValues = layers.Select(l => l.IsInMemory ? l.Data : l.ToArray()).ToArray();
             for (int i = 0; i < n; i++)
             {
                 var row = block.AsSpan(i * count * width, count * width);
                 for (int l = 0; l < count; l++)
-                    layers[l].Data.AsSpan(i * width, width).CopyTo(row.Slice(l * width, width));
+                    layerValues[l].AsSpan(i * width, width).CopyTo(row.Slice(l * width, width));
             }
         }
         int[] shape = [n, count, width];
@@ -123,7 +170,7 @@ public static class FeatureFile
         return data.Select(d => new LayerFeatures(n, width, d)).ToList();
     }
 
-    private static List<LayerFeatures> FromTensor(string path, string what, int[] shape, double[] values)
+    private static void CheckFeatureShape(string path, string what, int[] shape)
     {
         string shown = TensorCodec.FormatShape(shape);
         if (shape.Length is not (2 or 3))
@@ -131,6 +178,11 @@ public static class FeatureFile
                 $"{what} has rank {shape.Length} (shape {shown}); expected N x D (one layer) or N x L x D (L layers)");
         if (shape.Any(d => d == 0))
             throw new TensorFileException(path, $"{what} has a zero-size dimension (shape {shown}); features need N, L, D >= 1");
+    }
+
+    private static List<LayerFeatures> FromTensor(string path, string what, int[] shape, double[] values)
+    {
+        CheckFeatureShape(path, what, shape);
 
         if (shape.Length == 2)
             return [new LayerFeatures(shape[0], shape[1], values)];

@@ -36,31 +36,33 @@ public sealed class ModelSketch
     public double[] ComputeGram(int layer)
     {
         var g = new double[(long)SampleCount * SampleCount];
-        GramInto(layer, g);
+        GramInto(layer, g, new double[Features.Layers[layer].IsInMemory ? 0 : Features.Layers[layer].ValueCount]);
         return g;
     }
 
-    private void GramInto(int layer, Span<double> target)
+    private void GramInto(int layer, Span<double> target, Span<double> scratch)
     {
         var features = Features.Layers[layer];
-        Blas.Syrk(features.Data, SampleCount, features.Width, target);
+        Blas.Syrk(features.Values(scratch), SampleCount, features.Width, target);
     }
 
     /// <summary>
     /// Runs <paramref name="body"/> for every layer in parallel, each with the layer's Gram matrix in a
     /// buffer owned by its worker: Grams are consumed where they are made and never kept, so a model's
-    /// sketch holds only what the metrics read (neighbour lists, packed centred kernels).
+    /// sketch holds only what the metrics read (neighbour lists, packed centred kernels). Streamed
+    /// layers are read into a second buffer of the worker's.
     /// </summary>
     private void ForEachGram(Action<int, double[]> body)
     {
         int size = checked(SampleCount * SampleCount);
+        int scratch = Features.Layers.All(l => l.IsInMemory) ? 0 : Features.MaxLayerValues;
         Parallel.For(0, LayerCount, Parallelism,
-            () => new double[size],
-            (layer, _, buffer) =>
+            () => (Gram: new double[size], Layer: new double[scratch]),
+            (layer, _, buffers) =>
             {
-                GramInto(layer, buffer);
-                body(layer, buffer);
-                return buffer;
+                GramInto(layer, buffers.Gram, buffers.Layer);
+                body(layer, buffers.Gram);
+                return buffers;
             },
             _ => { });
     }

@@ -49,7 +49,7 @@ public sealed class SvccaBasis
     internal static double[] Standardise(LayerFeatures layer)
     {
         int n = layer.SampleCount, d = layer.Width;
-        double[] x = (double[])layer.Data.Clone();
+        double[] x = layer.ToArray();
         var mean = new double[d];
         var sq = new double[d];
         for (int i = 0; i < n; i++)

@@ -21,8 +21,9 @@ internal sealed class FeatureInputs
     {
         string full = Path.GetFullPath(path);
         if (_sketches.TryGetValue(full, out var sketch)) return sketch;
-        var features = FeatureFile.Load(full);
-        sketch = new ModelSketch(_prepare ? FeaturePreparation.PrepareInPlace(features) : features);
+        // Streamed: each layer is read from the file when a sketch needs it, never held whole.
+        var features = FeatureFile.Open(full);
+        sketch = new ModelSketch(_prepare ? FeaturePreparation.Prepare(features) : features);
         _sketches[full] = sketch;
         return sketch;
     }

@@ -75,9 +75,9 @@ public static class ComputeScoreBenchmark
     /// <summary>Each metric from the files, fresh sketches each time, phase by phase (best of the repeats).</summary>
     private static void InProcess(string pathX, string pathY, int n, int repeat)
     {
-        Console.WriteLine($"in-process compute_score, best of {repeat}: load = read both files; prepare = clamp + normalise;");
-        Console.WriteLine("sketch = Grams + neighbour lists or centred kernels; pairs = all 325 layer pairs from the sketches");
-        Console.WriteLine($"{"metric",-14} {"load",7} {"prepare",8} {"sketch",7} {"pairs",7} {"total",7} {"s/pair",9} {"best",8}");
+        Console.WriteLine($"in-process compute_score, best of {repeat}: open = check both headers; prepare = the clamp threshold (one pass over each file);");
+        Console.WriteLine("sketch = each layer read, clamped, normalised, its Gram, then neighbour lists or centred kernels; pairs = all 325 layer pairs from the sketches");
+        Console.WriteLine($"{"metric",-14} {"open",7} {"prepare",8} {"sketch",7} {"pairs",7} {"total",7} {"s/pair",9} {"best",8}");
         double sum = 0;
         foreach (string metric in s_metrics)
         {
@@ -87,11 +87,11 @@ public static class ComputeScoreBenchmark
             {
                 var t = new double[5];
                 var sw = Stopwatch.StartNew();
-                var rawX = FeatureFile.Load(pathX);
-                var rawY = FeatureFile.Load(pathY);
+                var rawX = FeatureFile.Open(pathX);
+                var rawY = FeatureFile.Open(pathY);
                 t[0] = Lap(sw);
-                var sx = new ModelSketch(FeaturePreparation.PrepareInPlace(rawX));
-                var sy = new ModelSketch(FeaturePreparation.PrepareInPlace(rawY));
+                var sx = new ModelSketch(FeaturePreparation.Prepare(rawX));
+                var sy = new ModelSketch(FeaturePreparation.Prepare(rawY));
                 t[1] = Lap(sw);
                 var spec = MetricSpec.ForComputeScore(metric, 10);
                 foreach (var s in new[] { sx, sy })

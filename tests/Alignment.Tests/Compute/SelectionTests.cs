@@ -33,8 +33,8 @@ public sealed class SelectionTests
         };
         var sorted = blocks.SelectMany(b => b).Select(Math.Abs).OrderBy(v => v).ToArray();
         foreach (long k in new long[] { 0, 1, 2999, 4000, 7600, sorted.Length - 1 })
-            Assert.Equal(sorted[k], Selection.SelectMagnitude(blocks, k));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Selection.SelectMagnitude(blocks, sorted.Length));
+            Assert.Equal(sorted[k], Selection.SelectMagnitude(() => blocks.Select(b => (ReadOnlyMemory<double>)b), k));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Selection.SelectMagnitude(() => blocks.Select(b => (ReadOnlyMemory<double>)b), sorted.Length));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public sealed class FeatureFileTests
         {
             Assert.Equal(64, features.Layers[l].Width);
             for (int i = 0; i < 128; i += 9)
-                AssertBitEqual(raw.Values.AsSpan((i * 7 + l) * 64, 64), features.Layers[l].Row(i));
+                AssertBitEqual(raw.Values.AsSpan((i * 7 + l) * 64, 64), features.Layers[l].Data.AsSpan(i * 64, 64));
         }
 
         using var dir = new TempDirectory();
