@@ -8,16 +8,8 @@ namespace Prh.Alignment.Metrics;
 /// </summary>
 public static class EditDistanceKnn
 {
-    public static double Score(NeighbourLists a, NeighbourLists b, int columns)
-    {
-        int n = a.SampleCount;
-        var previous = new int[columns + 1];
-        var current = new int[columns + 1];
-        long total = 0;
-        for (int i = 0; i < n; i++)
-            total += Distance(a.Indices(i, columns), b.Indices(i, columns), previous, current);
-        return 1 - (double)total / n / columns;
-    }
+    public static double Score(NeighbourLists a, NeighbourLists b, int columns) =>
+        1 - (double)NeighbourLists.SumOverRows(a, b, columns, Distance) / a.SampleCount / columns;
 
     /// <summary>Wagner-Fischer over two rows of the table.</summary>
     public static int Distance(ReadOnlySpan<int> x, ReadOnlySpan<int> y, Span<int> previous, Span<int> current)

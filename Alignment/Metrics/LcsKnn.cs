@@ -8,16 +8,8 @@ namespace Prh.Alignment.Metrics;
 /// </summary>
 public static class LcsKnn
 {
-    public static double Score(NeighbourLists a, NeighbourLists b, int columns)
-    {
-        int n = a.SampleCount;
-        var previous = new int[columns + 1];
-        var current = new int[columns + 1];
-        long total = 0;
-        for (int i = 0; i < n; i++)
-            total += Length(a.Indices(i, columns), b.Indices(i, columns), previous, current);
-        return (float)((double)total / n);
-    }
+    public static double Score(NeighbourLists a, NeighbourLists b, int columns) =>
+        (float)((double)NeighbourLists.SumOverRows(a, b, columns, Length) / a.SampleCount);
 
     /// <summary>Classic dynamic programme over two rows of the table.</summary>
     public static int Length(ReadOnlySpan<int> x, ReadOnlySpan<int> y, Span<int> previous, Span<int> current)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Prh.Alignment.Sketches;
 
 namespace Prh.Alignment.Metrics;
@@ -96,6 +97,32 @@ public sealed record MetricSpec
                 return new MetricSpec { Kind = kind, CcaDim = dim };
             }
         }
+    }
+
+    /// <summary><see cref="Create(string, IReadOnlyDictionary{string, object?})"/> with keyword arguments given as a JSON object.</summary>
+    public static MetricSpec Create(string metric, JsonElement kwargs)
+    {
+        var values = new Dictionary<string, object?>();
+        if (kwargs.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null))
+        {
+            if (kwargs.ValueKind != JsonValueKind.Object)
+                throw new AlignmentException(ErrorKind.TypeError, $"keyword arguments must be a JSON object, not {Kind(kwargs)}");
+            foreach (var p in kwargs.EnumerateObject()) values[p.Name] = Value(p.Name, p.Value);
+        }
+        return Create(metric, values);
+
+        static object? Value(string name, JsonElement v) => v.ValueKind switch
+        {
+            JsonValueKind.Null => null,
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Number when v.TryGetInt64(out long l) => l,
+            JsonValueKind.Number => v.GetDouble(),
+            _ => throw new AlignmentException(ErrorKind.TypeError, $"{name} must be a number, string, boolean or null, not {Kind(v)}"),
+        };
+
+        static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
     }
 
     /// <summary>The keyword arguments compute_score passes: topk to the 'knn' metrics only.</summary>

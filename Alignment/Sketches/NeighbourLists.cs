@@ -38,6 +38,20 @@ public sealed class NeighbourLists
     /// <summary>The Gram diagonal G_ii (the lists exclude it below k = N).</summary>
     public double SelfSimilarity(int row) => _selfSimilarities[row];
 
+    /// <summary>A comparison of two ordered lists with two rows of dynamic-programming scratch.</summary>
+    public delegate int RowComparison(ReadOnlySpan<int> x, ReadOnlySpan<int> y, Span<int> previous, Span<int> current);
+
+    /// <summary>Σ_i compare(NN_A(i), NN_B(i)) over the first <paramref name="columns"/> columns, one scratch for all rows.</summary>
+    public static long SumOverRows(NeighbourLists a, NeighbourLists b, int columns, RowComparison compare)
+    {
+        var previous = new int[columns + 1];
+        var current = new int[columns + 1];
+        long total = 0;
+        for (int i = 0; i < a.SampleCount; i++)
+            total += compare(a.Indices(i, columns), b.Indices(i, columns), previous, current);
+        return total;
+    }
+
     /// <summary>Builds the lists of <paramref name="topk"/> columns from a full N x N Gram matrix.</summary>
     public static NeighbourLists FromGram(ReadOnlySpan<double> gram, int n, int topk)
     {

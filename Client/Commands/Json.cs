@@ -37,16 +37,4 @@ internal static class Json
         }
         return sb.Append(']').ToString();
     }
-
-    /// <summary>A JSON value as the engine's keyword-argument value: long, double, bool, string or null.</summary>
-    public static object? Kwarg(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Null => null,
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.String => v.GetString(),
-        JsonValueKind.Number when v.TryGetInt64(out long l) => l,
-        JsonValueKind.Number => v.GetDouble(),
-        _ => throw new FormatException($"a keyword argument must be a number, string, boolean or null, not {v.ValueKind.ToString().ToLowerInvariant()}"),
-    };
 }

@@ -89,17 +89,7 @@ internal static class MetricCommand
                 ? v.GetString()!
                 : throw new AlignmentException(ErrorKind.RequestError, $"{where}: field '{name}' must be a string");
         string a = Field("a"), b = Field("b"), metric = Field("metric");
-        var kwargs = new Dictionary<string, object?>();
-        if (request.TryGetProperty("kwargs", out var kw) && kw.ValueKind != JsonValueKind.Null)
-        {
-            if (kw.ValueKind != JsonValueKind.Object)
-                throw new AlignmentException(ErrorKind.RequestError, $"{where}: field 'kwargs' must be an object");
-            foreach (var p in kw.EnumerateObject())
-            {
-                try { kwargs[p.Name] = Json.Kwarg(p.Value); }
-                catch (FormatException e) { throw new AlignmentException(ErrorKind.TypeError, $"{where}: {p.Name}: {e.Message}"); }
-            }
-        }
+        request.TryGetProperty("kwargs", out var kwargs);
         return (a, b, MetricSpec.Create(metric, kwargs));
     }
 }

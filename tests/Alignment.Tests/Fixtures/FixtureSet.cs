@@ -23,25 +23,6 @@ public static class FixtureSet
 
     public static ModelFeatures Load(string relative) => FeatureFile.Load(Path(relative));
 
-    /// <summary>The reference's keyword arguments as the engine's kwargs (long, double, bool, string, null).</summary>
-    public static Dictionary<string, object?> Kwargs(JsonElement kwargs)
-    {
-        var result = new Dictionary<string, object?>();
-        foreach (var p in kwargs.EnumerateObject()) result[p.Name] = Value(p.Value);
-        return result;
-    }
-
-    public static object? Value(JsonElement v) => v.ValueKind switch
-    {
-        JsonValueKind.Null => null,
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        JsonValueKind.String => v.GetString(),
-        JsonValueKind.Number when v.TryGetInt64(out long l) => l,
-        JsonValueKind.Number => v.GetDouble(),
-        _ => throw new InvalidDataException($"unexpected kwarg value {v}"),
-    };
-
     public static double? OptionalDouble(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
 
