@@ -16,7 +16,7 @@ public sealed class SketchVsDenseTests
 
     public static IEnumerable<object[]> Shapes() =>
     [
-        [4, 1, Data.Gaussian], [4, 3, Data.IntegersWithDuplicates], [5, 2, Data.Normalised],
+        [3, 2, Data.Gaussian], [4, 1, Data.Gaussian], [4, 3, Data.IntegersWithDuplicates], [5, 2, Data.Normalised],
         [9, 600, Data.Gaussian], [17, 5, Data.IntegersWithDuplicates], [33, 8, Data.Normalised],
         [64, 32, Data.IntegersWithDuplicates], [120, 3, Data.IntegersWithDuplicates], [150, 64, Data.Normalised],
         [300, 40, Data.Gaussian],
@@ -98,6 +98,19 @@ public sealed class SketchVsDenseTests
                 string at = $"N={n} D={d} {data} rbf={rbf} unbiased={unbiased}";
                 Same(DenseReference.Cka(a, b, rbf, 0.8, unbiased), Engine(sa, sb, "cka", kw), 1e-9, "cka " + at);
             }
+    }
+
+    /// <summary>N = 3: the unbiased HSIC divides by N (N - 3) = 0, and the reference's value is NaN.</summary>
+    [Fact]
+    public void Unbiased_metrics_are_NaN_where_the_reference_divides_by_zero()
+    {
+        var (a, b) = Inputs(3, 2, Data.Gaussian);
+        var sa = Sketch(a, "A");
+        var sb = Sketch(b, "B");
+        Assert.True(double.IsNaN(DenseReference.Cka(a, b, rbf: false, 1, unbiased: true)));
+        Assert.True(double.IsNaN(Engine(sa, sb, "unbiased_cka", [])));
+        Assert.True(double.IsNaN(Engine(sa, sb, "cknna", new() { ["topk"] = 2L })));
+        Assert.False(double.IsNaN(Engine(sa, sb, "cka", [])));
     }
 
     [Theory]
