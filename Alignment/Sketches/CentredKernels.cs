@@ -36,8 +36,6 @@ public sealed class CentredKernels
 
     public static int PackedLength(int n) => checked(n * (n + 1) / 2);
 
-    public ReadOnlySpan<double> Layer(int l) => Stack.AsSpan(l * PackedSize, PackedSize);
-
     private static readonly double Sqrt2 = Math.Sqrt(2);
 
     /// <summary>Packs a symmetric N x N matrix's upper triangle, off-diagonal entries times sqrt(2).</summary>

@@ -32,14 +32,7 @@ public sealed class ModelSketch
 
     internal static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
-    /// <summary>G = X X^T of one layer (N x N, full), freshly computed. The only O(N^2 D) step.</summary>
-    public double[] ComputeGram(int layer)
-    {
-        var g = new double[(long)SampleCount * SampleCount];
-        GramInto(layer, g, new double[Features.Layers[layer].IsInMemory ? 0 : Features.Layers[layer].ValueCount]);
-        return g;
-    }
-
+    /// <summary>G = X X^T of one layer (N x N, full): the only O(N^2 D) step.</summary>
     private void GramInto(int layer, Span<double> target, Span<double> scratch)
     {
         var features = Features.Layers[layer];
