@@ -40,7 +40,7 @@ internal static class DemoCommand
             paths.Add(convPath);
 
             Console.Out.WriteLine($"demo zoo: {paths.Count} models, N = {n}, in {folder}");
-            var inputs = new FeatureInputs(prepare: true);
+            var inputs = new FeatureInputs(FeaturePreparation.DefaultQuantile);
             var sketches = paths.Select(inputs.Sketch).ToList();
             foreach (string metric in new[] { "mutual_knn", "cka", "unbiased_cka", "cknna" })
             {

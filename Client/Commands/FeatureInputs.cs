@@ -12,10 +12,10 @@ namespace Prh.Client.Commands;
 internal sealed class FeatureInputs
 {
     private readonly Dictionary<string, ModelSketch> _sketches = new(StringComparer.Ordinal);
-    private readonly bool _prepare;
+    private readonly double? _quantile;
 
-    /// <param name="prepare">Clamp and normalise (compute_score's inputs) or use the values as given (the metric functions').</param>
-    public FeatureInputs(bool prepare) => _prepare = prepare;
+    /// <param name="quantile">Clamp at this quantile and normalise (compute_score's inputs), or null to use the values as given (the metric functions').</param>
+    public FeatureInputs(double? quantile) => _quantile = quantile;
 
     public ModelSketch Sketch(string path)
     {
@@ -23,7 +23,7 @@ internal sealed class FeatureInputs
         if (_sketches.TryGetValue(full, out var sketch)) return sketch;
         // Streamed: each layer is read from the file when a sketch needs it, never held whole.
         var features = FeatureFile.Open(full);
-        sketch = new ModelSketch(_prepare ? FeaturePreparation.Prepare(features) : features);
+        sketch = new ModelSketch(_quantile is { } q ? FeaturePreparation.Prepare(features, q) : features);
         _sketches[full] = sketch;
         return sketch;
     }

@@ -13,10 +13,11 @@ internal static class MatrixCommand
         var options = new MetricOptions(defaultTopK: 10);
         var command = new Command("matrix", "Best layer-pair score of every model pair (compute_alignment; the same list twice takes the symmetric path).") { xs, ys };
         options.AddTo(command);
+        command.Options.Add(options.Quantile);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var spec = options.Spec(parse);
-            var inputs = new FeatureInputs(prepare: true);
+            var inputs = new FeatureInputs(parse.GetValue(options.Quantile));
             string[] xPaths = parse.GetValue(xs)!, yPaths = parse.GetValue(ys)!;
             // The reference's symmetric path is taken when x_paths == y_paths.
             bool symmetric = xPaths.Select(Path.GetFullPath).SequenceEqual(yPaths.Select(Path.GetFullPath));

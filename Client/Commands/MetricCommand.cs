@@ -31,7 +31,7 @@ internal static class MetricCommand
             if (pathA is null || pathB is null || parse.GetValue(options.Metric) is null)
                 throw new AlignmentException(ErrorKind.TypeError, "prh metric needs A, B and --metric (or --batch FILE)");
             var spec = options.Spec(parse);
-            var inputs = new FeatureInputs(prepare: false);
+            var inputs = new FeatureInputs(quantile: null);
             double value = LayerScorer.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec);
             if (parse.GetValue(options.Json))
                 Console.Out.WriteLine($"{{\"metric\": {Json.String(spec.Name)}, \"value\": {Json.Number(value)}}}");
@@ -48,7 +48,7 @@ internal static class MetricCommand
     /// </summary>
     internal static int RunBatch(string batchFile, TextWriter output)
     {
-        var inputs = new FeatureInputs(prepare: false);
+        var inputs = new FeatureInputs(quantile: null);
         int lineNumber = 0;
         foreach (string line in File.ReadLines(batchFile))
         {

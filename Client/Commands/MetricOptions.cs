@@ -21,6 +21,13 @@ internal sealed class MetricOptions
     public Option<int?> CcaDim { get; } = new("--cca-dim") { Description = "svcca subspace dimension (cca_dim, default 10)" };
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document on stdout" };
 
+    /// <summary>prepare_features' q, for the commands that prepare raw features.</summary>
+    public Option<double> Quantile { get; } = new("--quantile")
+    {
+        Description = "Clamp quantile of the feature preparation (prepare_features q, default 0.95)",
+        DefaultValueFactory = _ => Prh.Alignment.Features.FeaturePreparation.DefaultQuantile,
+    };
+
     private readonly int? _defaultTopK;
 
     public MetricOptions(int? defaultTopK)

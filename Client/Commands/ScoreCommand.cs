@@ -13,10 +13,11 @@ internal static class ScoreCommand
         var options = new MetricOptions(defaultTopK: 10);
         var command = new Command("score", "Clamp and normalise two models' features, score every layer pair, and pick the best pair (compute_score).") { x, y };
         options.AddTo(command);
+        command.Options.Add(options.Quantile);
         command.SetAction(parse => CommandErrors.Run(() =>
         {
             var spec = options.Spec(parse);
-            var inputs = new FeatureInputs(prepare: true);
+            var inputs = new FeatureInputs(parse.GetValue(options.Quantile));
             string pathX = parse.GetValue(x)!, pathY = parse.GetValue(y)!;
             var result = AlignmentScoring.ComputeScore(inputs.Sketch(pathX), inputs.Sketch(pathY), spec);
             if (parse.GetValue(options.Json))

@@ -112,7 +112,8 @@ public sealed class CliTests
         foreach (var p in pipeline.GetProperty("pairs").EnumerateArray().GroupBy(p => p.GetProperty("metric").GetString()).Select(g => g.Last()))
         {
             string metric = p.GetProperty("metric").GetString()!;
-            var result = Prh.Run("score", File(p.GetProperty("x").GetString()!), File(p.GetProperty("y").GetString()!), "--metric", metric, "--topk", "10", "--json");
+            var result = Prh.Run("score", File(p.GetProperty("x").GetString()!), File(p.GetProperty("y").GetString()!), "--metric", metric, "--topk", "10",
+                "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json");
             Assert.True(result.ExitCode == 0, result.Stderr);
             var json = result.Json;
             var expected = p.GetProperty("layer_scores_f64");
@@ -141,7 +142,7 @@ public sealed class CliTests
             var xs = m.GetProperty("x_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             var ys = m.GetProperty("y_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             string metric = m.GetProperty("metric").GetString()!;
-            var result = Prh.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--json"]);
+            var result = Prh.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json"]);
             Assert.True(result.ExitCode == 0, result.Stderr);
             var scores = result.Json.GetProperty("scores");
             var indices = result.Json.GetProperty("indices");

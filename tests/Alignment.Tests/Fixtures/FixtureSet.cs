@@ -17,6 +17,9 @@ public static class FixtureSet
     public static string Directory => s_directory.Value;
     public static JsonElement Manifest => s_manifest.Value;
 
+    /// <summary>The clamp quantile the pipeline was prepared with (prepare_features' q).</summary>
+    public static double PipelineQuantile => Manifest.GetProperty("pipeline").GetProperty("q").GetDouble();
+
     public static string Path(string relative) => System.IO.Path.Combine(Directory, relative);
 
     public static IEnumerable<JsonElement> Array(string name) => Manifest.GetProperty(name).EnumerateArray();

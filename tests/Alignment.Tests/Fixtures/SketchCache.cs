@@ -14,7 +14,8 @@ public static class SketchCache
     public static ModelSketch Raw(string relative) =>
         s_raw.GetOrAdd(relative, r => new Lazy<ModelSketch>(() => new ModelSketch(FixtureSet.Load(r)))).Value;
 
-    /// <summary>The file's features clamped and normalised (pipeline models).</summary>
+    /// <summary>The file's features clamped (at the manifest's pipeline quantile) and normalised.</summary>
     public static ModelSketch Prepared(string relative) =>
-        s_prepared.GetOrAdd(relative, r => new Lazy<ModelSketch>(() => new ModelSketch(FeaturePreparation.Prepare(FixtureSet.Load(r))))).Value;
+        s_prepared.GetOrAdd(relative, r => new Lazy<ModelSketch>(() =>
+            new ModelSketch(FeaturePreparation.Prepare(FixtureSet.Load(r), FixtureSet.PipelineQuantile)))).Value;
 }
