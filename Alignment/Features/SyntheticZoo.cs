@@ -10,10 +10,19 @@ public static class SyntheticZoo
 {
     public const int SharedRank = 16;
 
-    /// <summary>One model: <paramref name="layers"/> x <paramref name="width"/> features of <paramref name="samples"/> inputs.</summary>
-    public static ModelFeatures Model(string name, int samples, int layers, int width, int seed, int sharedSeed = 1)
+    /// <summary>
+    /// One model: <paramref name="layers"/> x <paramref name="width"/> features of <paramref name="samples"/>
+    /// inputs. Models of one <paramref name="family"/> also share a family latent, so they align more
+    /// with each other than with the rest of the zoo.
+    /// </summary>
+    public static ModelFeatures Model(string name, int samples, int layers, int width, int seed, int sharedSeed = 1, int? family = null)
     {
         double[] shared = Gaussian(new Random(sharedSeed), samples * SharedRank);
+        if (family is { } f)
+        {
+            double[] familyLatent = Gaussian(new Random(1000 + f), samples * SharedRank);
+            for (int i = 0; i < shared.Length; i++) shared[i] = 0.6 * shared[i] + 0.8 * familyLatent[i];
+        }
         var random = new Random(seed);
         double peak = 0.3 + 0.4 * random.NextDouble();
         double[] map = Gaussian(random, SharedRank * width, 1 / Math.Sqrt(SharedRank));

@@ -125,12 +125,22 @@ public sealed record MetricSpec
         static string Kind(JsonElement v) => v.ValueKind.ToString().ToLowerInvariant();
     }
 
-    /// <summary>The keyword arguments compute_score passes: topk to the 'knn' metrics only.</summary>
-    public static MetricSpec ForComputeScore(string metric, int? topk)
+    /// <summary>
+    /// The keyword arguments compute_score passes (topk to the 'knn' metrics only), plus the kernel
+    /// options for cka / unbiased_cka and cca_dim for svcca when given; options a metric does not take
+    /// are ignored.
+    /// </summary>
+    public static MetricSpec ForComputeScore(string metric, int? topk, string? kernel = null, double? sigma = null, int? ccaDim = null)
     {
         var kind = MetricNames.Parse(metric);
         var kwargs = new Dictionary<string, object?>();
         if (kind.UsesTopK()) kwargs["topk"] = (long?)topk;
+        if (kind is MetricKind.Cka or MetricKind.UnbiasedCka)
+        {
+            if (kernel is not null) kwargs["kernel_metric"] = kernel;
+            if (sigma is not null) kwargs["rbf_sigma"] = sigma;
+        }
+        if (kind == MetricKind.Svcca && ccaDim is not null) kwargs["cca_dim"] = (long)ccaDim;
         return Create(metric, kwargs);
     }
 

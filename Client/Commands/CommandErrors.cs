@@ -19,6 +19,20 @@ internal static class CommandErrors
         }
     }
 
+    /// <summary>The async form, for commands that talk to a cluster.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (Exception e) when (Describe(e) is { } message)
+        {
+            Console.Error.WriteLine($"prh: error: {message}");
+            return 1;
+        }
+    }
+
     /// <summary>The kind (the reference's exception class where it has one) and message of an expected failure.</summary>
     public static (string Kind, string Message)? Classify(Exception e) => e switch
     {
@@ -26,6 +40,9 @@ internal static class CommandErrors
         TensorFileException f => (ErrorKind.FileError.ToString(), f.Message),
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException =>
             (ErrorKind.FileError.ToString(), e.Message),
+        Sweeps.SweepSpecException => ("SpecError", e.Message),
+        // What the cluster refuses (bad sweep definitions, unfinished sweeps) arrives as these.
+        ArgumentException or InvalidOperationException or OrleansException => ("SweepError", e.Message),
         _ => null,
     };
 

@@ -47,18 +47,9 @@ internal sealed class MetricOptions
     public MetricSpec Spec(ParseResult parse)
     {
         string name = parse.GetValue(Metric)!;
-        var kind = MetricNames.Parse(name);
-        var kwargs = new Dictionary<string, object?>();
-        if (kind.UsesTopK() && (parse.GetValue(TopK) ?? _defaultTopK) is { } k)
-            kwargs["topk"] = (long)k;
-        else if (kind.UsesTopK())
+        int? topk = parse.GetValue(TopK) ?? _defaultTopK;
+        if (topk is null && MetricNames.Parse(name).UsesTopK())
             throw new AlignmentException(ErrorKind.TypeError, $"{name} needs --topk");
-        if (kind is MetricKind.Cka or MetricKind.UnbiasedCka)
-        {
-            if (parse.GetValue(Kernel) is { } kernel) kwargs["kernel_metric"] = kernel;
-            if (parse.GetValue(Sigma) is { } sigma) kwargs["rbf_sigma"] = sigma;
-        }
-        if (kind == MetricKind.Svcca && parse.GetValue(CcaDim) is { } dim) kwargs["cca_dim"] = (long)dim;
-        return MetricSpec.Create(name, kwargs);
+        return MetricSpec.ForComputeScore(name, topk, parse.GetValue(Kernel), parse.GetValue(Sigma), parse.GetValue(CcaDim));
     }
 }

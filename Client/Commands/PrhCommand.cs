@@ -12,6 +12,8 @@ public static class PrhCommand
         root.Subcommands.Add(ScoreCommand.Build());
         root.Subcommands.Add(MatrixCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
+        root.Subcommands.Add(SweepCommand.Build());
+        root.Subcommands.Add(SiloCommand.Build());
         return root;
     }
 }

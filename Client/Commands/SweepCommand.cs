@@ -1,0 +1,160 @@
+using System.CommandLine;
+using Prh.Client.Sweeps;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Client.Commands;
+
+/// <summary>
+/// <c>prh sweep run|submit|status|watch|results</c>. <c>run</c> uses an embedded single-silo cluster
+/// unless <c>--gateway</c> names a running one; the others talk to a running cluster
+/// (localhost:30000 by default).
+/// </summary>
+internal static class SweepCommand
+{
+    public static Command Build()
+    {
+        var sweep = new Command("sweep", "Run and inspect sweeps: every model of a dataset against every other, per metric, on the cluster.");
+        sweep.Subcommands.Add(Run());
+        sweep.Subcommands.Add(Submit());
+        sweep.Subcommands.Add(Status());
+        sweep.Subcommands.Add(Watch());
+        sweep.Subcommands.Add(Results());
+        return sweep;
+    }
+
+    private static Option<string[]> Gateways(string description) => new("--gateway")
+    {
+        Description = description,
+        AllowMultipleArgumentsPerToken = true,
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static Command Run()
+    {
+        var spec = new Argument<string>("SPEC") { Description = "Sweep spec (YAML)" };
+        var json = new Option<bool>("--json") { Description = "Print {\"models\", \"results\"} as one JSON document" };
+        var gateway = Gateways("Gateways (host:port) of a running cluster; default: an embedded single silo in this process");
+        var data = new Option<string>("--data") { Description = "Data directory of the embedded silo's store", DefaultValueFactory = _ => "./prh-data" };
+        var command = new Command("run", "Run a sweep to completion and print each metric's matrix.") { spec, json, gateway, data };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            var definition = SweepSpecFile.Load(parse.GetValue(spec)!);
+            string[] gateways = parse.GetValue(gateway) ?? [];
+            await using var cluster = gateways.Length > 0
+                ? await ClusterConnection.Remote(gateways)
+                : await ClusterConnection.Embedded(parse.GetValue(data)!);
+            var grain = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
+            await grain.Submit(definition);
+            var status = await WaitForEnd(grain, Console.Error);
+            if (status.Phase != SweepPhase.Completed)
+                throw new InvalidOperationException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
+            var results = await grain.GetResults();
+            if (parse.GetValue(json))
+                Console.Out.WriteLine(SweepResults.Json(definition.Models.Select(m => m.Id).ToList(), results));
+            else
+                foreach (var matrix in results) Console.Out.WriteLine(SweepResults.Table(matrix));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Submit()
+    {
+        var spec = new Argument<string>("SPEC") { Description = "Sweep spec (YAML)" };
+        var gateway = Gateways("Gateways (host:port); default localhost:30000");
+        var command = new Command("submit", "Submit a sweep to a running cluster and print its id.") { spec, gateway };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            var definition = SweepSpecFile.Load(parse.GetValue(spec)!);
+            await using var cluster = await Connect(parse.GetValue(gateway));
+            var status = await cluster.Client.GetGrain<ISweepGrain>(definition.Name).Submit(definition);
+            Console.Out.WriteLine(status.Id);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
+        var gateway = Gateways("Gateways (host:port); default localhost:30000");
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
+        var command = new Command("status", "Show a sweep's progress, errors and the layer pairs its aggregators have scored.") { id, gateway, json };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            await using var cluster = await Connect(parse.GetValue(gateway));
+            var status = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetStatus();
+            Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : Describe(status));
+            return status.Phase == SweepPhase.Failed ? 1 : 0;
+        }));
+        return command;
+    }
+
+    private static Command Watch()
+    {
+        var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
+        var gateway = Gateways("Gateways (host:port); default localhost:30000");
+        var command = new Command("watch", "Follow a sweep's progress until it finishes.") { id, gateway };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            await using var cluster = await Connect(parse.GetValue(gateway));
+            var status = await WaitForEnd(cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!), Console.Out);
+            return status.Phase == SweepPhase.Completed ? 0 : 1;
+        }));
+        return command;
+    }
+
+    private static Command Results()
+    {
+        var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
+        var gateway = Gateways("Gateways (host:port); default localhost:30000");
+        var metric = new Option<string>("--metric", "-m") { Description = "Metric name or key (e.g. mutual_knn or mutual_knn@10)", Required = true };
+        var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
+        var command = new Command("results", "Print one metric's matrix of a finished sweep.") { id, gateway, metric, format };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            await using var cluster = await Connect(parse.GetValue(gateway));
+            var results = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetResults();
+            string wanted = parse.GetValue(metric)!;
+            var matrix = results.FirstOrDefault(r => r.Metric.Key == wanted) ?? results.FirstOrDefault(r => r.Metric.Name == wanted)
+                ?? throw new ArgumentException($"sweep has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
+            Console.Out.Write(parse.GetValue(format) switch
+            {
+                "table" => SweepResults.Table(matrix),
+                "csv" => SweepResults.Csv(matrix),
+                "json" => SweepResults.MatrixJson(matrix) + "\n",
+                var f => throw new ArgumentException($"--format '{f}' is not one of table, csv, json"),
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Task<ClusterConnection> Connect(string[]? gateways) =>
+        ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"]);
+
+    /// <summary>Polls until the sweep finishes, printing a line whenever its progress changes.</summary>
+    private static async Task<SweepStatus> WaitForEnd(ISweepGrain grain, TextWriter progress)
+    {
+        string? last = null;
+        while (true)
+        {
+            var status = await grain.GetStatus();
+            string line = Describe(status);
+            if (line != last) progress.WriteLine(line);
+            last = line;
+            if (status.IsFinished) return status;
+            await Task.Delay(250);
+        }
+    }
+
+    private static string Describe(SweepStatus s) =>
+        $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}, " +
+        $"layer pairs scored {s.LayerPairsScored}" + (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "");
+
+    private static string StatusJson(SweepStatus s) =>
+        $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
+        $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
+        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}]}}";
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Prh.Silo;
+
+namespace Prh.Client.Sweeps;
+
+/// <summary>
+/// A cluster client: either an embedded single silo in this process (the default: localhost
+/// clustering on free loopback ports, file store under the data directory) or a connection to a
+/// running cluster through its gateways.
+/// </summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private ClusterConnection(IHost host)
+    {
+        _host = host;
+        Client = host.Services.GetRequiredService<IClusterClient>();
+    }
+
+    public IClusterClient Client { get; }
+
+    public static async Task<ClusterConnection> Embedded(string dataDirectory)
+    {
+        var host = SiloHost.Create(
+        [
+            $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}",
+            "--Store:Kind=file", $"--Store:DataDirectory={Path.GetFullPath(dataDirectory)}",
+        ]);
+        await host.StartAsync();
+        return new ClusterConnection(host);
+    }
+
+    /// <summary>Connects through gateways given as host:port (loopback by default).</summary>
+    public static async Task<ClusterConnection> Remote(IReadOnlyList<string> gateways, string clusterId = "prh", string serviceId = "prh")
+    {
+        var endpoints = gateways.Select(Parse).ToArray();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(endpoints);
+            client.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return new ClusterConnection(host);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
+
+    private static IPEndPoint Parse(string gateway)
+    {
+        int colon = gateway.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(gateway[(colon + 1)..], out int port))
+            throw new ArgumentException($"--gateway '{gateway}' is not host:port");
+        string host = gateway[..colon];
+        var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        return new IPEndPoint(address, port);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

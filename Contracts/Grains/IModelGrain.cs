@@ -1,0 +1,24 @@
+using Prh.Contracts.Models;
+
+namespace Prh.Contracts.Grains;
+
+/// <summary>A model of a dataset (key "dataset/model"): its features, imported into the store once per content.</summary>
+[Alias("prh.IModelGrain")]
+public interface IModelGrain : IGrainWithStringKey
+{
+    /// <summary>Reads and checks a feature file on the silo, stores it by content, returns what it holds.</summary>
+    [Alias("Import")]
+    Task<FeatureInfo> Import(string featuresPath);
+}
+
+/// <summary>A dataset (key: its name): N, which every model's features must share.</summary>
+[Alias("prh.IDatasetGrain")]
+public interface IDatasetGrain : IGrainWithStringKey
+{
+    /// <summary>Registers a model's N; a different N than the dataset's is refused with the model named.</summary>
+    [Alias("Register")]
+    Task Register(string modelId, int sampleCount);
+
+    [Alias("GetSampleCount")]
+    Task<int?> GetSampleCount();
+}

@@ -1,0 +1,22 @@
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Contracts.Grains;
+
+/// <summary>
+/// One sweep (keyed by its id): imports the models, has each metric's aggregator score the pairs it
+/// lacks, and reports progress. Submit returns at once; the work runs in the grain's background.
+/// </summary>
+[Alias("prh.ISweepGrain")]
+public interface ISweepGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the sweep (again: a finished sweep re-submitted with more models scores only the new pairs).</summary>
+    [Alias("Submit")]
+    Task<SweepStatus> Submit(SweepDefinition definition);
+
+    [Alias("GetStatus")]
+    Task<SweepStatus> GetStatus();
+
+    /// <summary>Each metric's matrix, in the definition's model order; only once completed.</summary>
+    [Alias("GetResults")]
+    Task<IReadOnlyList<MetricMatrix>> GetResults();
+}

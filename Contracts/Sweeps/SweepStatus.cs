@@ -1,0 +1,30 @@
+namespace Prh.Contracts.Sweeps;
+
+public enum SweepPhase { Pending, Importing, Scoring, Completed, Failed }
+
+/// <summary>Where a sweep stands, for <c>prh sweep status</c> and progress displays.</summary>
+[GenerateSerializer, Immutable, Alias("prh.SweepStatus")]
+public sealed record SweepStatus(
+    [property: Id(0)] string Id,
+    [property: Id(1)] SweepPhase Phase,
+    [property: Id(2)] int ModelsImported,
+    [property: Id(3)] int ModelCount,
+    [property: Id(4)] int MetricsDone,
+    [property: Id(5)] int MetricCount,
+    [property: Id(6)] long LayerPairsScored,
+    [property: Id(7)] IReadOnlyList<string> Errors)
+{
+    public bool IsFinished => Phase is SweepPhase.Completed or SweepPhase.Failed;
+}
+
+/// <summary>
+/// One metric's models x models matrix with compute_alignment(models, models) semantics: entry
+/// [i][j] is compute_score(prep(model j), prep(model i)); indices are (layer of j, layer of i), null
+/// where no layer pair scored above 0.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("prh.MetricMatrix")]
+public sealed record MetricMatrix(
+    [property: Id(0)] MetricConfig Metric,
+    [property: Id(1)] IReadOnlyList<string> Models,
+    [property: Id(2)] double[][] Scores,
+    [property: Id(3)] int[]?[][] Indices);

@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Logging;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Models;
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Grains.Aggregation;
+
+/// <summary>Stored state of an aggregator: every scored ordered pair, by the content of its two models.</summary>
+[GenerateSerializer, Alias("prh.AggregatorState")]
+public sealed class AggregatorState
+{
+    [Id(0)] public MetricConfig? Metric { get; set; }
+    [Id(1)] public Dictionary<string, PairScore> Pairs { get; set; } = [];
+    [Id(2)] public long LayerPairsScored { get; set; }
+}
+
+/// <summary>
+/// Owns one (dataset, metric) all-pairs matrix. Entry [i][j] of compute_alignment(models, models) is
+/// compute_score(prep(model j), prep(model i)); only i &lt;= j is computed (mirrored, indices reversed)
+/// except for cycle_knn. Each needed ordered pair is keyed by the two feature blobs' hashes and scored
+/// once, on a stateless worker on any silo, in the grain's background; callers poll IsComplete.
+/// </summary>
+public sealed class AggregatorGrain(
+    [PersistentState("aggregator", "prh")] IPersistentState<AggregatorState> state,
+    ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
+{
+    private const int MaxConcurrentPairs = 4;
+    private readonly Dictionary<string, Task> _inFlight = [];
+    private readonly Dictionary<string, string> _failures = [];
+    private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
+    private readonly SemaphoreSlim _writes = new(1);
+
+    public Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    {
+        if (state.State.Metric is { } known && known != metric)
+            throw new ArgumentException($"aggregator {this.GetPrimaryKeyString()} scores {known.Key}, not {metric.Key}");
+        state.State.Metric = metric;
+        foreach (var (key, first, second) in Needed(metric, models))
+        {
+            if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key)) continue;
+            _failures.Remove(key);
+            _inFlight[key] = ScorePair(metric, key, first, second);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> IsComplete(IReadOnlyList<ModelEntry> models)
+    {
+        var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
+        foreach (var (key, first, second) in Needed(metric, models))
+        {
+            if (_failures.TryGetValue(key, out string? error))
+                throw new InvalidOperationException($"{metric.Key} of {first.Id} x {second.Id}: {error}");
+            if (!state.State.Pairs.ContainsKey(key)) return Task.FromResult(false);
+        }
+        return Task.FromResult(true);
+    }
+
+    public Task<MetricMatrix> GetMatrix(IReadOnlyList<ModelEntry> models)
+    {
+        var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
+        int m = models.Count;
+        bool mirror = metric.Name != "cycle_knn";
+        var scores = new double[m][];
+        var indices = new int[]?[m][];
+        for (int i = 0; i < m; i++) { scores[i] = new double[m]; indices[i] = new int[]?[m]; }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++)
+            {
+                // [i][j] is compute_score(prep(models[j]), prep(models[i])); a mirrored entry is [j][i] reversed.
+                bool mirrored = mirror && i > j;
+                var (first, second) = mirrored ? (models[i], models[j]) : (models[j], models[i]);
+                var pair = state.State.Pairs.TryGetValue(Key(first.Features, second.Features), out var p)
+                    ? p : throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
+                scores[i][j] = pair.BestScore;
+                indices[i][j] = mirrored && pair.BestIndices is { } bi ? [bi[1], bi[0]] : pair.BestIndices;
+            }
+        return Task.FromResult(new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices));
+    }
+
+    public Task<long> GetLayerPairsScored() => Task.FromResult(state.State.LayerPairsScored);
+
+    /// <summary>The ordered pairs (first argument, second argument) compute_alignment(models, models) needs.</summary>
+    private static IEnumerable<(string Key, ModelEntry First, ModelEntry Second)> Needed(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    {
+        bool mirror = metric.Name != "cycle_knn";
+        for (int i = 0; i < models.Count; i++)
+            for (int j = mirror ? i : 0; j < models.Count; j++)
+                yield return (Key(models[j].Features, models[i].Features), models[j], models[i]);
+    }
+
+    private static string Key(FeatureInfo first, FeatureInfo second) => $"{first.Blob.Sha256}|{second.Blob.Sha256}";
+
+    private async Task ScorePair(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
+    {
+        await _slots.WaitAsync();
+        try
+        {
+            var worker = GrainFactory.GetGrain<IScoringWorkerGrain>(0);
+            var score = await worker.Score(metric, first.Features, second.Features);
+            state.State.Pairs[key] = score;
+            state.State.LayerPairsScored += score.LayerPairs;
+            await _writes.WaitAsync();
+            try { await state.WriteStateAsync(); }
+            finally { _writes.Release(); }
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "{Metric} of {First} x {Second} failed", metric.Key, first.Id, second.Id);
+            _failures[key] = e.Message;
+        }
+        finally
+        {
+            _slots.Release();
+            _inFlight.Remove(key);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+using Orleans.Concurrency;
+using Prh.Alignment.Scoring;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Models;
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Grains.Aggregation;
+
+/// <summary>Scores model pairs on the silo it runs on; as a stateless worker it runs on every silo that calls it.</summary>
+[StatelessWorker]
+public sealed class ScoringWorkerGrain(LocalFeatureCache cache) : Grain, IScoringWorkerGrain
+{
+    public async Task<PairScore> Score(MetricConfig metric, FeatureInfo first, FeatureInfo second)
+    {
+        var spec = metric.ToSpec();
+        var x = await cache.Sketch(first);
+        var y = await cache.Sketch(second);
+        // Seconds of numeric work: off the grain scheduler, on the thread pool.
+        var result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
+        return new PairScore(result.BestScore, result.BestIndices is { } b ? [b.X, b.Y] : null,
+            (long)x.LayerCount * y.LayerCount);
+    }
+}

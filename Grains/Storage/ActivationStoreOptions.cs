@@ -1,0 +1,65 @@
+using Azure.Identity;
+using Azure.Storage.Blobs;
+
+namespace Prh.Grains.Storage;
+
+/// <summary>Which activation store to use, bound from the configuration section <see cref="SectionName"/>.</summary>
+public sealed class ActivationStoreOptions
+{
+    public const string SectionName = "Store";
+
+    /// <summary><c>file</c> (a directory, the default) or <c>blob</c> (Azure Blob Storage).</summary>
+    public string Kind { get; set; } = "file";
+
+    /// <summary>The file store's root directory.</summary>
+    public string DataDirectory { get; set; } = "./prh-data";
+
+    /// <summary>The blob store's connection string; takes precedence over <see cref="BlobAccountUrl"/>.</summary>
+    public string? BlobConnectionString { get; set; }
+
+    /// <summary>The blob store's account URL (https://ACCOUNT.blob.core.windows.net), reached with DefaultAzureCredential.</summary>
+    public string? BlobAccountUrl { get; set; }
+
+    /// <summary>The blob store's container, created if missing.</summary>
+    public string Container { get; set; } = "prh";
+}
+
+public static class ActivationStoreFactory
+{
+    public static IActivationStore Create(ActivationStoreOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        switch (o.Kind?.Trim().ToLowerInvariant())
+        {
+            case "file":
+                if (string.IsNullOrWhiteSpace(o.DataDirectory))
+                {
+                    throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:DataDirectory must be set for the file store");
+                }
+                return new FileActivationStore(o.DataDirectory);
+            case "blob":
+                if (string.IsNullOrWhiteSpace(o.Container))
+                {
+                    throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:Container must be set for the blob store");
+                }
+                if (!string.IsNullOrWhiteSpace(o.BlobConnectionString))
+                {
+                    return new BlobActivationStore(new BlobContainerClient(o.BlobConnectionString, o.Container));
+                }
+                if (!string.IsNullOrWhiteSpace(o.BlobAccountUrl))
+                {
+                    if (!Uri.TryCreate(o.BlobAccountUrl, UriKind.Absolute, out var account))
+                    {
+                        throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:BlobAccountUrl '{o.BlobAccountUrl}' is not an absolute URL");
+                    }
+                    var service = new BlobServiceClient(account, new DefaultAzureCredential());
+                    return new BlobActivationStore(service.GetBlobContainerClient(o.Container));
+                }
+                throw new InvalidOperationException(
+                    $"{ActivationStoreOptions.SectionName}:BlobConnectionString or {ActivationStoreOptions.SectionName}:BlobAccountUrl must be set when {ActivationStoreOptions.SectionName}:Kind is 'blob'");
+            default:
+                throw new InvalidOperationException(
+                    $"{ActivationStoreOptions.SectionName}:Kind is '{o.Kind}'; it must be 'file' or 'blob'");
+        }
+    }
+}

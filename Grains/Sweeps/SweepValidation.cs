@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+using Prh.Alignment.Metrics;
+using Prh.Contracts.Sweeps;
+using Prh.Grains.Aggregation;
+
+namespace Prh.Grains.Sweeps;
+
+/// <summary>What a sweep definition must satisfy before anything runs; every message names the field at fault.</summary>
+public static partial class SweepValidation
+{
+    /// <summary>Ids and dataset names become grain keys and store names: letters, digits, '.', '_' and '-', starting with a letter or digit.</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
+    private static partial Regex SafeName();
+
+    public static bool IsSafeName(string? name) => name is not null && SafeName().IsMatch(name) && !name.Contains("..");
+
+    public static void Check(SweepDefinition definition)
+    {
+        if (!IsSafeName(definition.Name))
+            throw new ArgumentException($"sweep name '{definition.Name}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+        if (!IsSafeName(definition.Dataset))
+            throw new ArgumentException($"dataset '{definition.Dataset}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+        if (definition.Models.Count == 0) throw new ArgumentException("models: a sweep needs at least one model");
+        if (definition.Metrics.Count == 0) throw new ArgumentException("metrics: a sweep needs at least one metric");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var model in definition.Models)
+        {
+            if (!IsSafeName(model.Id))
+                throw new ArgumentException($"model id '{model.Id}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+            if (!seen.Add(model.Id)) throw new ArgumentException($"model id '{model.Id}' appears twice");
+            if (string.IsNullOrWhiteSpace(model.Features)) throw new ArgumentException($"model '{model.Id}': features is empty");
+        }
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var metric in definition.Metrics)
+        {
+            try { metric.ToSpec(); }
+            catch (AlignmentException e) { throw new ArgumentException($"metric '{metric.Name}': {e.Message}"); }
+            if (!keys.Add(metric.Key)) throw new ArgumentException($"metric '{metric.Key}' appears twice");
+        }
+    }
+}

@@ -1,0 +1,4 @@
+using Microsoft.Extensions.Hosting;
+using Prh.Silo;
+
+await SiloHost.Create(args).RunAsync();

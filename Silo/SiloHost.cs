@@ -1,0 +1,56 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using Prh.Grains;
+using Prh.Grains.Storage;
+
+namespace Prh.Silo;
+
+/// <summary>
+/// The silo host: configuration from appsettings.json, PRH_-prefixed environment variables
+/// (PRH_Store__Kind=blob, PRH_Cluster__Clustering=redis, ...) and command-line options
+/// (--Store:DataDirectory=/data), in that order of precedence.
+/// </summary>
+public static class SiloHost
+{
+    public static IHost Create(string[] args, Action<IConfigurationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddEnvironmentVariables("PRH_");
+        builder.Configuration.AddCommandLine(args);
+        configure?.Invoke(builder.Configuration);
+        // Logs go to stderr: stdout belongs to the commands' results (prh sweep run --json embeds a silo).
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        var cluster = builder.Configuration.GetSection("Cluster").Get<PrhClusterOptions>() ?? new PrhClusterOptions();
+        var store = builder.Configuration.GetSection("Store").Get<ActivationStoreOptions>() ?? new ActivationStoreOptions();
+        builder.UseOrleans(silo => Configure(silo, cluster, store));
+        return builder.Build();
+    }
+
+    public static void Configure(ISiloBuilder silo, PrhClusterOptions cluster, ActivationStoreOptions store)
+    {
+        switch (cluster.Clustering.ToLowerInvariant())
+        {
+            case "localhost":
+                silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+                break;
+            case "redis":
+                if (string.IsNullOrWhiteSpace(cluster.RedisConnectionString))
+                    throw new InvalidOperationException("Cluster:Clustering is redis but Cluster:RedisConnectionString is not set");
+                silo.UseRedisClustering(cluster.RedisConnectionString);
+                silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = cluster.ServiceId; });
+                silo.ConfigureEndpoints(
+                    IPAddress.Parse(cluster.AdvertisedAddress ?? "127.0.0.1"), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                break;
+            default:
+                throw new InvalidOperationException($"Cluster:Clustering '{cluster.Clustering}' is not one of localhost, redis");
+        }
+        if (cluster.Metadata.Count > 0) silo.UseSiloMetadata(cluster.Metadata);
+        silo.AddPrhGrains(store);
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using Prh.Alignment.Tests.Fixtures;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Cluster.Tests.Sweeps;
+
+/// <summary>
+/// Sweeps on a three-silo cluster against the manifest's vision x vision alignment matrices (the
+/// reference's compute_alignment(models, models)), incremental re-submission, restarts, bad input.
+/// </summary>
+public sealed class SweepTests
+{
+    private static JsonElement Pipeline => FixtureSet.Manifest.GetProperty("pipeline");
+
+    internal static string FileOf(string model) => FixtureSet.Path(Pipeline.GetProperty("models").EnumerateArray()
+        .Single(m => m.GetProperty("name").GetString() == model).GetProperty("file").GetString()!);
+
+    /// <summary>The manifest's symmetric (models x models) matrices: vision x vision.</summary>
+    internal static List<JsonElement> SymmetricMatrices() => Pipeline.GetProperty("alignment_matrices").EnumerateArray()
+        .Where(m => m.GetProperty("x_models").ToString() == m.GetProperty("y_models").ToString()).ToList();
+
+    internal static List<string> VisionModels() =>
+        SymmetricMatrices()[0].GetProperty("x_models").EnumerateArray().Select(x => x.GetString()!).ToList();
+
+    internal static SweepDefinition Definition(string name, string dataset, IEnumerable<string> models) => new(
+        name, dataset,
+        models.Select(m => new ModelSource(m, FileOf(m))).ToList(),
+        SymmetricMatrices().Select(m => new MetricConfig(m.GetProperty("metric").GetString()!,
+            m.GetProperty("metric").GetString()!.Contains("knn") ? m.GetProperty("topk").GetInt32() : null)).ToList());
+
+    internal static async Task<SweepStatus> Finish(ISweepGrain sweep)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(3);
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = await sweep.GetStatus();
+            if (status.IsFinished) return status;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("sweep did not finish in 3 minutes");
+    }
+
+    /// <summary>Every entry against the manifest: float32 reference values, indices where the margin is clear and off the diagonal.</summary>
+    internal static void AssertMatchesManifest(IReadOnlyList<MetricMatrix> results, IReadOnlyList<string> models)
+    {
+        foreach (var expected in SymmetricMatrices())
+        {
+            string metric = expected.GetProperty("metric").GetString()!;
+            var actual = results.Single(r => r.Metric.Name == metric);
+            var names = expected.GetProperty("x_models").EnumerateArray().Select(x => x.GetString()!).ToList();
+            for (int i = 0; i < names.Count; i++)
+                for (int j = 0; j < names.Count; j++)
+                {
+                    int ai = models.ToList().IndexOf(names[i]), aj = models.ToList().IndexOf(names[j]);
+                    if (ai < 0 || aj < 0) continue;
+                    double want = expected.GetProperty("scores")[i][j].GetDouble();
+                    double got = actual.Scores[ai][aj];
+                    Assert.True(Math.Abs(want - got) <= 1e-5, $"{metric} [{names[i]}, {names[j]}]: expected {want}, got {got}");
+                    if (i != j && expected.GetProperty("margin_to_runner_up")[i][j].GetDouble() > 1e-5)
+                        Assert.Equal(expected.GetProperty("indices")[i][j].EnumerateArray().Select(v => v.GetInt32()), actual.Indices[ai][aj]!);
+                }
+        }
+    }
+
+    [Fact]
+    public async Task A_three_silo_sweep_reproduces_the_reference_matrices_and_an_added_model_scores_only_its_pairs()
+    {
+        var cluster = await TestClusters.Start(TestClusters.FileStore());
+        try
+        {
+            var models = VisionModels();
+            var sweep = cluster.Client.GetGrain<ISweepGrain>("vision");
+            await sweep.Submit(Definition("vision", "fixtures", models.Take(3)));
+            var first = await Finish(sweep);
+            Assert.Equal(SweepPhase.Completed, first.Phase);
+            AssertMatchesManifest(await sweep.GetResults(), models.Take(3).ToList());
+
+            // Add the fourth model: exactly its pairs are new (i <= j for the mirrored metrics, every entry for cycle_knn).
+            await sweep.Submit(Definition("vision", "fixtures", models));
+            var second = await Finish(sweep);
+            Assert.Equal(SweepPhase.Completed, second.Phase);
+            var layers = models.ToDictionary(m => m, m => FixtureSet.Load(FileOf(m)).LayerCount);
+            string added = models[3];
+            long expectedNew = 0;
+            foreach (var metric in Definition("vision", "fixtures", models).Metrics)
+            {
+                bool mirrored = metric.Name != "cycle_knn";
+                foreach (string other in models)
+                    expectedNew += other == added ? layers[added] * layers[added] : (mirrored ? 1 : 2) * layers[added] * layers[other];
+            }
+            Assert.Equal(expectedNew, second.LayerPairsScored - first.LayerPairsScored);
+            AssertMatchesManifest(await sweep.GetResults(), models);
+
+            // A second sweep over the same models scores nothing new.
+            var again = cluster.Client.GetGrain<ISweepGrain>("vision-again");
+            await again.Submit(Definition("vision-again", "fixtures", models));
+            Assert.Equal(SweepPhase.Completed, (await Finish(again)).Phase);
+            Assert.Equal(second.LayerPairsScored, (await again.GetStatus()).LayerPairsScored);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Results_survive_stopping_every_silo()
+    {
+        var store = TestClusters.FileStore();
+        var models = VisionModels().Take(2).ToList();
+        var cluster = await TestClusters.Start(store);
+        long scored;
+        try
+        {
+            var sweep = cluster.Client.GetGrain<ISweepGrain>("restart");
+            await sweep.Submit(Definition("restart", "fixtures", models));
+            scored = (await Finish(sweep)).LayerPairsScored;
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        var restarted = await TestClusters.Start(store, silos: 2);
+        try
+        {
+            var sweep = restarted.Client.GetGrain<ISweepGrain>("restart");
+            var status = await sweep.GetStatus();
+            Assert.Equal(SweepPhase.Completed, status.Phase);
+            Assert.Equal(scored, status.LayerPairsScored);
+            AssertMatchesManifest(await sweep.GetResults(), models);
+        }
+        finally
+        {
+            await restarted.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Bad_input_fails_the_sweep_with_a_clear_message_and_leaves_stored_results_intact()
+    {
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), silos: 2);
+        try
+        {
+            var models = VisionModels().Take(2).ToList();
+            var good = cluster.Client.GetGrain<ISweepGrain>("good");
+            await good.Submit(Definition("good", "fixtures", models));
+            Assert.Equal(SweepPhase.Completed, (await Finish(good)).Phase);
+            var before = await good.GetResults();
+
+            // Refused at submission: the message names the field at fault.
+            var metrics = new List<MetricConfig> { new("cka") };
+            async Task<string> Refused(SweepDefinition d) =>
+                (await Assert.ThrowsAnyAsync<Exception>(() => cluster.Client.GetGrain<ISweepGrain>(d.Name).Submit(d))).Message;
+            Assert.Contains("'../x'", await Refused(new("bad1", "fixtures", [new("../x", FileOf(models[0]))], metrics)));
+            Assert.Contains("appears twice", await Refused(new("bad2", "fixtures", [new("a", FileOf(models[0])), new("a", FileOf(models[1]))], metrics)));
+            Assert.Contains("cosine", await Refused(new("bad3", "fixtures", [new("a", FileOf(models[0]))], [new("cosine")])));
+            Assert.Contains("CKNNA requires topk >= 2", await Refused(new("bad4", "fixtures", [new("a", FileOf(models[0]))], [new("cknna", 1)])));
+
+            // Failed while running: a missing file, and a model whose N differs from the dataset's.
+            var missing = cluster.Client.GetGrain<ISweepGrain>("missing");
+            await missing.Submit(new("missing", "fixtures", [new("ghost", "/nonexistent/ghost.npy")], metrics));
+            var failed = await Finish(missing);
+            Assert.Equal(SweepPhase.Failed, failed.Phase);
+            Assert.Contains("/nonexistent/ghost.npy", string.Join(" ", failed.Errors));
+
+            string otherN = FixtureSet.Path(FixtureSet.Array("metric_cases").First().GetProperty("inputs").GetProperty("A").GetString()!);
+            var mismatch = cluster.Client.GetGrain<ISweepGrain>("mismatch");
+            await mismatch.Submit(new("mismatch", "fixtures", [new(models[0], FileOf(models[0])), new("small", otherN)], metrics));
+            failed = await Finish(mismatch);
+            Assert.Equal(SweepPhase.Failed, failed.Phase);
+            Assert.Contains("model 'small' has N = 64", string.Join(" ", failed.Errors));
+            await Assert.ThrowsAnyAsync<Exception>(() => mismatch.GetResults());
+
+            var after = await good.GetResults();
+            for (int m = 0; m < before.Count; m++) Assert.Equal(before[m].Scores, after[m].Scores);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+}
