@@ -20,6 +20,7 @@ internal static class SweepCommand
         sweep.Subcommands.Add(Status());
         sweep.Subcommands.Add(Watch());
         sweep.Subcommands.Add(Results());
+        sweep.Subcommands.Add(Plot());
         return sweep;
     }
 
@@ -109,26 +110,63 @@ internal static class SweepCommand
     {
         var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
         var gateway = Gateways("Gateways (host:port); default localhost:30000");
-        var metric = new Option<string>("--metric", "-m") { Description = "Metric name or key (e.g. mutual_knn or mutual_knn@10)", Required = true };
-        var format = new Option<string>("--format") { Description = "table, csv or json", DefaultValueFactory = _ => "table" };
-        var command = new Command("results", "Print one metric's matrix of a finished sweep.") { id, gateway, metric, format };
+        var metric = MetricOption();
+        var format = new Option<string>("--format") { Description = "table, csv, json or npy", DefaultValueFactory = _ => "table" };
+        var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout (required for npy)" };
+        var command = new Command("results", "Print one metric's matrix of a finished sweep.") { id, gateway, metric, format, output };
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
-            var results = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetResults();
-            string wanted = parse.GetValue(metric)!;
-            var matrix = results.FirstOrDefault(r => r.Metric.Key == wanted) ?? results.FirstOrDefault(r => r.Metric.Name == wanted)
-                ?? throw new ArgumentException($"sweep has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
-            Console.Out.Write(parse.GetValue(format) switch
+            var matrix = await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!);
+            string? path = parse.GetValue(output);
+            switch (parse.GetValue(format))
             {
-                "table" => SweepResults.Table(matrix),
-                "csv" => SweepResults.Csv(matrix),
-                "json" => SweepResults.MatrixJson(matrix) + "\n",
-                var f => throw new ArgumentException($"--format '{f}' is not one of table, csv, json"),
-            });
+                case "npy":
+                    if (path is null) throw new ArgumentException("--format npy needs --out FILE.npy");
+                    int m = matrix.Models.Count;
+                    Prh.Alignment.IO.NpyFile.Write(path, [m, m], matrix.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
+                    return 0;
+                case var f and ("table" or "csv" or "json"):
+                    string text = f switch
+                    {
+                        "table" => SweepResults.Table(matrix),
+                        "csv" => SweepResults.Csv(matrix),
+                        _ => SweepResults.MatrixJson(matrix) + "\n",
+                    };
+                    if (path is null) Console.Out.Write(text);
+                    else await File.WriteAllTextAsync(path, text);
+                    return 0;
+                case var f:
+                    throw new ArgumentException($"--format '{f}' is not one of table, csv, json, npy");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Plot()
+    {
+        var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
+        var gateway = Gateways("Gateways (host:port); default localhost:30000");
+        var metric = MetricOption();
+        var output = new Option<string>("--out") { Description = "PNG file to write", Required = true };
+        var command = new Command("plot", "Draw one metric's matrix of a finished sweep as an annotated heatmap (PNG).") { id, gateway, metric, output };
+        command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
+        {
+            await using var cluster = await Connect(parse.GetValue(gateway));
+            HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
             return 0;
         }));
         return command;
+    }
+
+    private static Option<string> MetricOption() =>
+        new("--metric", "-m") { Description = "Metric name or key (e.g. mutual_knn or mutual_knn@10)", Required = true };
+
+    private static async Task<MetricMatrix> Matrix(ClusterConnection cluster, string id, string wanted)
+    {
+        var results = await cluster.Client.GetGrain<ISweepGrain>(id).GetResults();
+        return results.FirstOrDefault(r => r.Metric.Key == wanted) ?? results.FirstOrDefault(r => r.Metric.Name == wanted)
+            ?? throw new ArgumentException($"sweep '{id}' has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
     }
 
     private static Task<ClusterConnection> Connect(string[]? gateways) =>

@@ -27,7 +27,7 @@ public interface IAggregatorGrain : IGrainWithStringKey
     Task<long> GetLayerPairsScored();
 }
 
-/// <summary>Scores model pairs on whichever silo runs it; sketches are cached per silo by feature content.</summary>
+/// <summary>Scores model pairs on whichever silo it is placed on; sketches are cached per silo by feature content.</summary>
 [Alias("prh.IScoringWorkerGrain")]
 public interface IScoringWorkerGrain : IGrainWithIntegerKey
 {

@@ -25,6 +25,7 @@ public sealed class AggregatorGrain(
     ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
     private const int MaxConcurrentPairs = 4;
+    private const int WorkerCount = 64;
     private readonly Dictionary<string, Task> _inFlight = [];
     private readonly Dictionary<string, string> _failures = [];
     private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
@@ -96,7 +97,8 @@ public sealed class AggregatorGrain(
         await _slots.WaitAsync();
         try
         {
-            var worker = GrainFactory.GetGrain<IScoringWorkerGrain>(0);
+            // One worker per pair key (of a fixed set), placed at random: pairs spread over the silos.
+            var worker = GrainFactory.GetGrain<IScoringWorkerGrain>((long)(uint)StringComparer.Ordinal.GetHashCode(key) % WorkerCount);
             var score = await worker.Score(metric, first.Features, second.Features);
             state.State.Pairs[key] = score;
             state.State.LayerPairsScored += score.LayerPairs;

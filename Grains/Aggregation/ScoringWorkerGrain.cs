@@ -1,4 +1,5 @@
 using Orleans.Concurrency;
+using Orleans.Placement;
 using Prh.Alignment.Scoring;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
@@ -6,8 +7,11 @@ using Prh.Contracts.Sweeps;
 
 namespace Prh.Grains.Aggregation;
 
-/// <summary>Scores model pairs on the silo it runs on; as a stateless worker it runs on every silo that calls it.</summary>
-[StatelessWorker]
+/// <summary>
+/// Scores model pairs on the silo it runs on. Workers are keyed by pair and placed at random, so an
+/// aggregator's pairs spread over every silo; reentrant, since the numeric work runs on the thread pool.
+/// </summary>
+[RandomPlacement, Reentrant]
 public sealed class ScoringWorkerGrain(LocalFeatureCache cache) : Grain, IScoringWorkerGrain
 {
     public async Task<PairScore> Score(MetricConfig metric, FeatureInfo first, FeatureInfo second)
