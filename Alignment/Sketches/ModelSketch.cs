@@ -76,6 +76,39 @@ public sealed class ModelSketch
         }
     }
 
+    /// <summary>The neighbour lists of every layer, as <see cref="Neighbours"/> builds them.</summary>
+    public IReadOnlyList<NeighbourLists> AllNeighbours(int topk)
+    {
+        Neighbours(0, topk);
+        lock (_neighbourLock) return _neighbours!;
+    }
+
+    /// <summary>True when neighbour lists of at least min(topk, N) columns are already here.</summary>
+    public bool HasNeighbours(int topk)
+    {
+        lock (_neighbourLock) return _neighbours is not null && _neighbours[0].Columns >= NeighbourLists.ColumnsFor(SampleCount, topk);
+    }
+
+    /// <summary>Uses lists built elsewhere (a stored sketch) instead of building them.</summary>
+    public void SeedNeighbours(IReadOnlyList<NeighbourLists> lists)
+    {
+        if (lists.Count != LayerCount || lists.Any(l => l.SampleCount != SampleCount))
+            throw new ArgumentException($"{Source}: stored neighbour lists do not fit {LayerCount} layers of {SampleCount} samples");
+        lock (_neighbourLock)
+            if (_neighbours is null || _neighbours[0].Columns < lists[0].Columns) _neighbours = [.. lists];
+    }
+
+    public bool HasKernels(KernelFunction kernel, Centring centring) =>
+        _pieces.TryGetValue(("kernels", kernel, centring), out var piece) && piece.IsValueCreated;
+
+    /// <summary>Uses centred kernels built elsewhere (a stored sketch) instead of building them.</summary>
+    public void SeedKernels(CentredKernels kernels)
+    {
+        if (kernels.LayerCount != LayerCount || kernels.SampleCount != SampleCount)
+            throw new ArgumentException($"{Source}: stored kernels do not fit {LayerCount} layers of {SampleCount} samples");
+        _pieces.TryAdd(("kernels", kernels.Kernel, kernels.Centring), new Lazy<object>(kernels));
+    }
+
     /// <summary>The packed centred kernels of all layers for one kernel function and centring.</summary>
     public CentredKernels Kernels(KernelFunction kernel, Centring centring) => Piece(("kernels", kernel, centring), () =>
     {

@@ -14,7 +14,7 @@ public sealed class NeighbourLists
     private readonly double[] _similarities;
     private readonly double[] _selfSimilarities;
 
-    private NeighbourLists(int sampleCount, int columns, int[] indices, double[] similarities, double[] selfSimilarities)
+    internal NeighbourLists(int sampleCount, int columns, int[] indices, double[] similarities, double[] selfSimilarities)
     {
         _selfSimilarities = selfSimilarities;
         SampleCount = sampleCount;
@@ -34,6 +34,10 @@ public sealed class NeighbourLists
     public ReadOnlySpan<int> Indices(int row, int columns) => _indices.AsSpan(row * Columns, columns);
 
     public ReadOnlySpan<double> Similarities(int row, int columns) => _similarities.AsSpan(row * Columns, columns);
+
+    internal ReadOnlySpan<int> AllIndices => _indices;
+    internal ReadOnlySpan<double> AllSimilarities => _similarities;
+    internal ReadOnlySpan<double> AllSelfSimilarities => _selfSimilarities;
 
     /// <summary>The Gram diagonal G_ii (the lists exclude it below k = N).</summary>
     public double SelfSimilarity(int row) => _selfSimilarities[row];

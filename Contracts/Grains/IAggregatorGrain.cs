@@ -35,3 +35,15 @@ public interface IScoringWorkerGrain : IGrainWithIntegerKey
     [Alias("Score")]
     Task<PairScore> Score(MetricConfig metric, FeatureInfo first, FeatureInfo second);
 }
+
+/// <summary>
+/// One stored sketch piece (key: its store name, by feature content, preparation and piece): the one
+/// activation in the cluster builds it if the store lacks it, so concurrent workers never build it twice.
+/// </summary>
+[Alias("prh.ISketchPieceGrain")]
+public interface ISketchPieceGrain : IGrainWithStringKey
+{
+    /// <summary>The stored piece <paramref name="metric"/> reads from the model's sketch, built and stored first if needed.</summary>
+    [Alias("Ensure")]
+    Task<Storage.BlobRef> Ensure(FeatureInfo features, MetricConfig metric);
+}

@@ -17,8 +17,8 @@ public sealed class ScoringWorkerGrain(LocalFeatureCache cache) : Grain, IScorin
     public async Task<PairScore> Score(MetricConfig metric, FeatureInfo first, FeatureInfo second)
     {
         var spec = metric.ToSpec();
-        var x = await cache.Sketch(first);
-        var y = await cache.Sketch(second);
+        var x = await cache.Sketch(first, metric);
+        var y = await cache.Sketch(second, metric);
         // Seconds of numeric work: off the grain scheduler, on the thread pool.
         var result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
         return new PairScore(result.BestScore, result.BestIndices is { } b ? [b.X, b.Y] : null,
