@@ -24,7 +24,7 @@ internal static class SweepCommand
         return sweep;
     }
 
-    private static Option<string[]> Gateways(string description) => new("--gateway")
+    private static Option<string[]> Gateways(string description) => new("--cluster", "--gateway")
     {
         Description = description,
         AllowMultipleArgumentsPerToken = true,

@@ -24,7 +24,7 @@ public sealed class SweepCliTests
     public void Sweep_run_json_equals_the_reference_matrices()
     {
         string folder = Directory.CreateTempSubdirectory("prh-sweep-cli-").FullName;
-        var models = SweepTests.VisionModels();
+        var models = SweepTests.AllModels();
         var definition = SweepTests.Definition("cli", "fixtures", models);
         var yaml = new List<string> { "name: cli", "dataset: fixtures", "models:" };
         foreach (var m in definition.Models) { yaml.Add($"  - id: {m.Id}"); yaml.Add($"    features: {m.Features}"); }
