@@ -4,11 +4,15 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# OpenBLAS: the engine's BLAS path, tested against the managed fallback.
-if ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
+# Debian packages: OpenBLAS (the engine's BLAS path, tested against the managed fallback) and
+# redis-server (the silo processes' clustering in tests/Cluster.Tests).
+packages=""
+ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || packages="$packages libopenblas0-pthread"
+command -v redis-server >/dev/null || packages="$packages redis-server"
+if [ -n "$packages" ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas0-pthread >/dev/null \
-    || { echo "could not install libopenblas0-pthread" >&2; exit 1; }
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null \
+    || { echo "could not install:$packages" >&2; exit 1; }
 fi
 
 # Azurite: the real blob service the blob-store tests run against (tests/Cluster.Tests/Storage).

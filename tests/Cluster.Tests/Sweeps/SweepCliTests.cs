@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Prh.Alignment.Tests.Fixtures;
 using Prh.Contracts.Sweeps;
@@ -8,18 +7,6 @@ namespace Prh.Cluster.Tests.Sweeps;
 /// <summary><c>prh sweep run SPEC --json</c> as its own process, on its embedded silo.</summary>
 public sealed class SweepCliTests
 {
-    private static (int Exit, string Stdout, string Stderr) Prh(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prh.dll"));
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException("prh did not finish"); }
-        return (p.ExitCode, stdout, stderr.Result);
-    }
-
     [Fact]
     public void Sweep_run_json_equals_the_reference_matrices()
     {
@@ -37,7 +24,7 @@ public sealed class SweepCliTests
         string spec = Path.Combine(folder, "sweep.yaml");
         File.WriteAllLines(spec, yaml);
 
-        var (exit, stdout, stderr) = Prh("sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
+        var (exit, stdout, stderr) = PrhProcesses.Run("sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
         Assert.True(exit == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(models, json.GetProperty("models").EnumerateArray().Select(m => m.GetString()!));
@@ -57,14 +44,14 @@ public sealed class SweepCliTests
         string folder = Directory.CreateTempSubdirectory("prh-sweep-cli-").FullName;
         string spec = Path.Combine(folder, "bad.yaml");
         File.WriteAllText(spec, "name: bad\ndataset: d\nmodels:\n  - id: a\n    featurs: x.npy\nmetrics:\n  - name: cka\n");
-        var (exit, stdout, stderr) = Prh("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
+        var (exit, stdout, stderr) = PrhProcesses.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
         Assert.NotEqual(0, exit);
         Assert.Equal("", stdout);
         Assert.Contains("bad.yaml:5", stderr);
         Assert.Contains("featurs", stderr);
 
         File.WriteAllText(spec, $"name: bad\ndataset: d\nmodels:\n  - id: ../escape\n    features: {SweepTests.FileOf(SweepTests.VisionModels()[0])}\nmetrics:\n  - name: cka\n");
-        (exit, _, stderr) = Prh("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
+        (exit, _, stderr) = PrhProcesses.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
         Assert.NotEqual(0, exit);
         Assert.Contains("'../escape' is not a safe name", stderr);
     }

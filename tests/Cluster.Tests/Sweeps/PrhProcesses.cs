@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Prh.Cluster.Tests.Sweeps;
+
+/// <summary>The built <c>prh</c> (and other programs) as real processes on loopback, bounded in time.</summary>
+public static class PrhProcesses
+{
+    public static ProcessStartInfo PrhProcess(IEnumerable<string> args) => Program("dotnet", [Path.Combine(AppContext.BaseDirectory, "prh.dll"), .. args]);
+
+    public static ProcessStartInfo Program(string file, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
+    /// <summary>Runs prh to completion (3 minutes at most).</summary>
+    public static (int Exit, string Stdout, string Stderr) Run(params string[] args)
+    {
+        using var p = Process.Start(PrhProcess(args))!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"prh {string.Join(' ', args)} did not finish"); }
+        return (p.ExitCode, stdout, stderr.Result);
+    }
+
+    /// <summary>A long-running process (a silo, a server) whose output is drained; killed with its tree on dispose.</summary>
+    public sealed class Background : IAsyncDisposable
+    {
+        private readonly Process _process;
+        private readonly Task<string> _stdout, _stderr;
+
+        public Background(ProcessStartInfo start)
+        {
+            _process = Process.Start(start)!;
+            _stdout = _process.StandardOutput.ReadToEndAsync();
+            _stderr = _process.StandardError.ReadToEndAsync();
+        }
+
+        public bool HasExited => _process.HasExited;
+
+        public async Task WaitForPort(int port)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                if (_process.HasExited)
+                    throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode}: {await _stderr}");
+                try
+                {
+                    using var client = new TcpClient();
+                    await client.ConnectAsync(IPAddress.Loopback, port);
+                    return;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(200);
+                }
+            }
+            throw new TimeoutException($"nothing listening on port {port} after 60 s");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            await Task.WhenAll(_stdout, _stderr);
+            _process.Dispose();
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A sweep spec file for the given fixture models and metrics.</summary>
+    public static string WriteSpec(string folder, string name, IEnumerable<string> models, IEnumerable<(string Metric, int? TopK)> metrics)
+    {
+        string spec = Path.Combine(folder, $"{name}.yaml");
+        File.WriteAllLines(spec, ["name: " + name, "dataset: fixtures", "models:",
+            .. models.SelectMany(m => new[] { $"  - id: {m}", $"    features: {SweepTests.FileOf(m)}" }),
+            "metrics:",
+            .. metrics.SelectMany(m => m.TopK is { } k ? new[] { $"  - name: {m.Metric}", $"    topk: {k}" } : [$"  - name: {m.Metric}"])]);
+        return spec;
+    }
+}
