@@ -16,10 +16,15 @@ if [ -n "$packages" ]; then
 fi
 
 # Azurite: the real blob service the blob-store tests run against (tests/Cluster.Tests/Storage).
-if [ ! -x .tools/node_modules/.bin/azurite-blob ]; then
-  npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null \
-    || { echo "could not install azurite@3.37.0 into .tools (npm install failed)" >&2; exit 1; }
-fi
+# An npm install can finish "successfully" with a dependency missing, so the install counts only
+# once azurite-blob starts far enough to print its version; a broken tree is wiped and installed again.
+azurite_ok() { timeout 60 .tools/node_modules/.bin/azurite-blob --version >/dev/null 2>&1; }
+for attempt in 1 2 3; do
+  azurite_ok && break
+  rm -rf .tools/node_modules .tools/package.json .tools/package-lock.json
+  npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null 2>&1
+done
+azurite_ok || { echo "could not install a working azurite@3.37.0 into .tools (npm install, 3 attempts)" >&2; exit 1; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1

@@ -21,7 +21,7 @@ public static class HeatmapPlot
             for (int j = 0; j < m; j++)
             {
                 var label = plot.Add.Text(matrix.Scores[i][j].ToString("F2"), j, m - 1 - i);
-                label.LabelFontColor = matrix.Scores[i][j] > 0.6 * values.Cast<double>().Max() ? Colors.Black : Colors.White;
+                label.LabelStyle.ForeColor = matrix.Scores[i][j] > 0.6 * values.Cast<double>().Max() ? Colors.Black : Colors.White;
                 label.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
             }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, m).Select(j => (double)j).ToArray(), matrix.Models.ToArray());
