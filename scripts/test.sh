@@ -31,7 +31,7 @@ dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 
 rm -rf TestResults
 status=0
-for project in Alignment Cluster; do
+for project in Alignment Cluster Extraction; do
   name=$(echo "$project" | tr '[:upper:]' '[:lower:]')
   dotnet test "tests/$project.Tests" -c Release --no-build --results-directory TestResults \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" || status=1

@@ -41,6 +41,7 @@ internal static class CommandErrors
         FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException =>
             (ErrorKind.FileError.ToString(), e.Message),
         Sweeps.SweepSpecException => ("SpecError", e.Message),
+        Prh.Extraction.ExtractionException => ("ExtractionError", e.Message),
         // What the cluster refuses (bad sweep definitions, unfinished sweeps) arrives as these.
         ArgumentException or InvalidOperationException or OrleansException => ("SweepError", e.Message),
         _ => null,

@@ -11,6 +11,8 @@ public static class PrhCommand
         root.Subcommands.Add(MetricCommand.Build());
         root.Subcommands.Add(ScoreCommand.Build());
         root.Subcommands.Add(MatrixCommand.Build());
+        root.Subcommands.Add(InspectCommand.Build());
+        root.Subcommands.Add(ExtractCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(SweepCommand.Build());
         root.Subcommands.Add(SiloCommand.Build());

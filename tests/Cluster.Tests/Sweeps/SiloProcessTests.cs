@@ -82,11 +82,7 @@ public sealed class SiloProcessTests
             var run = Run(["sweep", "run", spec, "--json", "--cluster", .. gateways]);
             Assert.True(run.Exit == 0, run.Stderr);
             var json = JsonDocument.Parse(run.Stdout).RootElement;
-            var results = json.GetProperty("results").EnumerateArray().Select(r => new MetricMatrix(
-                new MetricConfig(r.GetProperty("metric").GetString()!), models,
-                r.GetProperty("scores").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray(),
-                r.GetProperty("indices").EnumerateArray().Select(row => row.EnumerateArray()
-                    .Select(p => p.ValueKind == JsonValueKind.Null ? null : p.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray()).ToArray())).ToList();
+            var results = SweepTests.ParseResults(json, models);
             SweepTests.AssertMatchesManifest(results, models);
         }
         finally

@@ -28,12 +28,7 @@ public sealed class SweepCliTests
         Assert.True(exit == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(models, json.GetProperty("models").EnumerateArray().Select(m => m.GetString()!));
-        var results = json.GetProperty("results").EnumerateArray().Select(r => new MetricMatrix(
-            new MetricConfig(r.GetProperty("metric").GetString()!),
-            models,
-            r.GetProperty("scores").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray(),
-            r.GetProperty("indices").EnumerateArray().Select(row => row.EnumerateArray()
-                .Select(p => p.ValueKind == JsonValueKind.Null ? null : p.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray()).ToArray())).ToList();
+        var results = SweepTests.ParseResults(json, models);
         SweepTests.AssertMatchesManifest(results, models);
         Assert.Contains("completed", stderr);
     }

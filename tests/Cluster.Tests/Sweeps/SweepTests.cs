@@ -74,6 +74,14 @@ public sealed class SweepTests
         Assert.True(compared > 0, "no manifest entry matched the sweep's models and metrics");
     }
 
+    /// <summary>The matrices of a `prh sweep run --json` document.</summary>
+    internal static List<MetricMatrix> ParseResults(JsonElement json, IReadOnlyList<string> models) =>
+        json.GetProperty("results").EnumerateArray().Select(r => new MetricMatrix(
+            new MetricConfig(r.GetProperty("metric").GetString()!), models,
+            r.GetProperty("scores").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray(),
+            r.GetProperty("indices").EnumerateArray().Select(row => row.EnumerateArray()
+                .Select(p => p.ValueKind == JsonValueKind.Null ? null : p.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray()).ToArray())).ToList();
+
     /// <summary>Language models first, then vision: the sweep then holds both manifest matrices.</summary>
     internal static List<string> AllModels() =>
         Pipeline.GetProperty("models").EnumerateArray().OrderBy(m => m.GetProperty("modality").GetString() == "language" ? 0 : 1)
