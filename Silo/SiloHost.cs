@@ -50,7 +50,7 @@ public static class SiloHost
             default:
                 throw new InvalidOperationException($"Cluster:Clustering '{cluster.Clustering}' is not one of localhost, redis");
         }
-        if (cluster.Metadata.Count > 0) silo.UseSiloMetadata(cluster.Metadata);
+        silo.UseSiloMetadata(cluster.Metadata); // placement reads it (accelerator=gpu), so every silo publishes its own
         silo.AddPrhGrains(store);
     }
 }

@@ -52,7 +52,7 @@ internal static class SweepCommand
                 throw new InvalidOperationException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
             var results = await grain.GetResults();
             if (parse.GetValue(json))
-                Console.Out.WriteLine(SweepResults.Json(definition.Models.Select(m => m.Id).ToList(), results));
+                Console.Out.WriteLine(SweepResults.Json(results[0].Models, results)); // failed models are left out
             else
                 foreach (var matrix in results) Console.Out.WriteLine(SweepResults.Table(matrix));
             return 0;
@@ -189,10 +189,11 @@ internal static class SweepCommand
 
     private static string Describe(SweepStatus s) =>
         $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}, " +
-        $"layer pairs scored {s.LayerPairsScored}" + (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "");
+        $"layer pairs scored {s.LayerPairsScored}" + (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
+        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "");
 
     private static string StatusJson(SweepStatus s) =>
         $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
         $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
-        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}]}}";
+        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}]}}";
 }

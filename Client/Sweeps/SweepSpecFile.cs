@@ -13,6 +13,14 @@ namespace Prh.Client.Sweeps;
 /// models:
 ///   - id: dinov2_b
 ///     features: path/to/dinov2_b.npy      # relative to the spec's folder
+///   - id: mlp_w256
+///     onnx: models/mlp_w256.onnx           # features extracted on the silos, over the dataset's inputs
+///     layers: [layer0/relu, layer1/relu]   # or layer_op: Relu
+///     pool: none                           # none, mean (over mask = 1), first, last
+///     mask: mask                           # the input pooling reads; inputs: {x: tokens} maps model inputs
+/// inputs:                                  # the dataset's input tensors (first axis = sample)
+///   x: data/x.npy
+/// shard_size: 256                          # samples per extraction shard
 /// metrics:
 ///   - name: mutual_knn
 ///     topk: 10
@@ -43,14 +51,23 @@ public static class SweepSpecFile
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Required(string? value, string field) =>
             string.IsNullOrWhiteSpace(value) ? throw new SweepSpecException($"{path}: '{field}' is required") : value;
+        string Resolve(string file) => Path.GetFullPath(Path.Combine(folder, file));
         return new SweepDefinition(
             Required(spec.Name, "name"),
             Required(spec.Dataset, "dataset"),
-            (spec.Models ?? []).Select((m, i) => new ModelSource(
-                Required(m.Id, $"models[{i}].id"),
-                Path.GetFullPath(Path.Combine(folder, Required(m.Features, $"models[{i}].features"))))).ToList(),
+            (spec.Models ?? []).Select((m, i) =>
+            {
+                string id = Required(m.Id, $"models[{i}].id");
+                if (string.IsNullOrWhiteSpace(m.Features) == string.IsNullOrWhiteSpace(m.Onnx))
+                    throw new SweepSpecException($"{path}: models[{i}] ('{id}') needs either features or onnx");
+                return m.Onnx is { } onnx
+                    ? new ModelSource(id, null, new OnnxSource(Resolve(onnx), m.Layers, m.LayerOp, m.Pool ?? "mean", m.Mask, m.Inputs))
+                    : new ModelSource(id, Resolve(m.Features!));
+            }).ToList(),
             (spec.Metrics ?? []).Select((m, i) => new MetricConfig(
-                Required(m.Name, $"metrics[{i}].name"), m.Topk, m.KernelMetric, m.RbfSigma, m.CcaDim)).ToList());
+                Required(m.Name, $"metrics[{i}].name"), m.Topk, m.KernelMetric, m.RbfSigma, m.CcaDim)).ToList(),
+            spec.Inputs?.ToDictionary(p => p.Key, p => Resolve(p.Value)),
+            spec.ShardSize ?? 256);
     }
 
     private sealed class Spec
@@ -59,12 +76,20 @@ public static class SweepSpecFile
         public string? Dataset { get; set; }
         public List<ModelEntry>? Models { get; set; }
         public List<MetricEntry>? Metrics { get; set; }
+        public Dictionary<string, string>? Inputs { get; set; }
+        public int? ShardSize { get; set; }
     }
 
     private sealed class ModelEntry
     {
         public string? Id { get; set; }
         public string? Features { get; set; }
+        public string? Onnx { get; set; }
+        public List<string>? Layers { get; set; }
+        public string? LayerOp { get; set; }
+        public string? Pool { get; set; }
+        public string? Mask { get; set; }
+        public Dictionary<string, string>? Inputs { get; set; }
     }
 
     private sealed class MetricEntry

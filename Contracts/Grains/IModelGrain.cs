@@ -9,6 +9,16 @@ public interface IModelGrain : IGrainWithStringKey
     /// <summary>Reads and checks a feature file on the silo, stores it by content, returns what it holds.</summary>
     [Alias("Import")]
     Task<FeatureInfo> Import(string featuresPath);
+
+    /// <summary>
+    /// Starts extracting features with an ONNX model over the dataset's inputs (input name to file), in
+    /// shards; returns at once. Poll <see cref="GetExtraction"/>.
+    /// </summary>
+    [Alias("StartExtraction")]
+    Task StartExtraction(Sweeps.OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize);
+
+    [Alias("GetExtraction")]
+    Task<ExtractionProgress> GetExtraction();
 }
 
 /// <summary>A dataset (key: its name): N, which every model's features must share.</summary>

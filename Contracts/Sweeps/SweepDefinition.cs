@@ -2,18 +2,36 @@ namespace Prh.Contracts.Sweeps;
 
 /// <summary>
 /// A sweep as submitted: every model of one dataset scored against every other with each metric.
-/// Feature paths are absolute (the client resolves them against the spec's folder).
+/// Paths are absolute (the client resolves them against the spec's folder). ONNX models run over the
+/// dataset's <see cref="Inputs"/> (input name to a .npy/.safetensors file, first axis = sample) in
+/// shards of <see cref="ShardSize"/> samples.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.SweepDefinition")]
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
     [property: Id(1)] string Dataset,
     [property: Id(2)] IReadOnlyList<ModelSource> Models,
-    [property: Id(3)] IReadOnlyList<MetricConfig> Metrics);
+    [property: Id(3)] IReadOnlyList<MetricConfig> Metrics,
+    [property: Id(4)] IReadOnlyDictionary<string, string>? Inputs = null,
+    [property: Id(5)] int ShardSize = 256);
 
-/// <summary>One model of a sweep: a safe id and where its features are.</summary>
+/// <summary>One model of a sweep: a safe id and either a feature file or an ONNX model to extract from.</summary>
 [GenerateSerializer, Immutable, Alias("prh.ModelSource")]
-public sealed record ModelSource([property: Id(0)] string Id, [property: Id(1)] string Features);
+public sealed record ModelSource([property: Id(0)] string Id, [property: Id(1)] string? Features, [property: Id(2)] OnnxSource? Onnx = null);
+
+/// <summary>
+/// An ONNX model and what to take from it: layers by tensor name or every output of one operator
+/// type, the pooling of 3-D activations, the input holding the token mask, and which dataset input
+/// feeds each model input (by default the dataset input of the same name).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("prh.OnnxSource")]
+public sealed record OnnxSource(
+    [property: Id(0)] string Path,
+    [property: Id(1)] IReadOnlyList<string>? Layers = null,
+    [property: Id(2)] string? LayerOp = null,
+    [property: Id(3)] string Pool = "mean",
+    [property: Id(4)] string? Mask = null,
+    [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null);
 
 /// <summary>
 /// A metric with the keyword arguments compute_score passes it (topk for the 'knn' metrics) plus the

@@ -2,7 +2,11 @@ namespace Prh.Contracts.Sweeps;
 
 public enum SweepPhase { Pending, Importing, Scoring, Completed, Failed }
 
-/// <summary>Where a sweep stands, for <c>prh sweep status</c> and progress displays.</summary>
+/// <summary>
+/// Where a sweep stands, for <c>prh sweep status</c> and progress displays. <see cref="Errors"/> names
+/// each failed model (the others go on); <see cref="Extraction"/> says, per ONNX model, how many shards
+/// are in and which execution providers ran them on which silos.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("prh.SweepStatus")]
 public sealed record SweepStatus(
     [property: Id(0)] string Id,
@@ -12,7 +16,8 @@ public sealed record SweepStatus(
     [property: Id(4)] int MetricsDone,
     [property: Id(5)] int MetricCount,
     [property: Id(6)] long LayerPairsScored,
-    [property: Id(7)] IReadOnlyList<string> Errors)
+    [property: Id(7)] IReadOnlyList<string> Errors,
+    [property: Id(8)] IReadOnlyList<string> Extraction)
 {
     public bool IsFinished => Phase is SweepPhase.Completed or SweepPhase.Failed;
 }

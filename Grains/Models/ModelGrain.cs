@@ -1,6 +1,12 @@
+using System.Security.Cryptography;
+using System.Text;
+using Prh.Alignment.Features;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
+using Prh.Contracts.Storage;
+using Prh.Contracts.Sweeps;
+using Prh.Grains.Extraction;
 using Prh.Grains.Storage;
 
 namespace Prh.Grains.Models;
@@ -14,12 +20,170 @@ public sealed class ModelState
 
 /// <summary>
 /// A model of a dataset: imports its feature file into the store (by content, so an unchanged file is
-/// stored once), after checking every value the engine will read.
+/// stored once), after checking every value the engine will read; or extracts its features with an
+/// ONNX model, in shards run by <see cref="ExtractionGrain"/>s on the silos placement picks, in the
+/// grain's background, and assembles them.
 /// </summary>
 public sealed class ModelGrain(
     [PersistentState("model", "prh")] IPersistentState<ModelState> state,
     IActivationStore store) : Grain, IModelGrain
 {
+    private const int ShardAttempts = 3;
+    private Task? _extraction;
+    private ExtractionProgress _progress = new(0, 0, null, null, []);
+
+    public Task StartExtraction(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    {
+        if (_extraction is { IsCompleted: false }) return Task.CompletedTask;
+        _progress = new ExtractionProgress(0, 0, null, null, []);
+        _extraction = Extract(source, datasetInputs, shardSize);
+        return Task.CompletedTask;
+    }
+
+    public Task<ExtractionProgress> GetExtraction() => Task.FromResult(_progress);
+
+    private async Task Extract(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    {
+        try
+        {
+            if (shardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {shardSize}");
+            byte[] onnx = await Task.Run(() => ReadFile(source.Path));
+            var model = await store.PutAsync(onnx);
+            var shards = await Task.Run(() => Shards(datasetInputs, shardSize));
+            var shardRefs = new List<BlobRef>();
+            foreach (byte[] shard in shards) shardRefs.Add(await store.PutAsync(shard));
+            _progress = _progress with { ShardCount = shardRefs.Count };
+
+            var providers = new SortedSet<string>(StringComparer.Ordinal);
+            var outputs = await Task.WhenAll(shardRefs.Select(async shard =>
+            {
+                var output = await ExtractShard(new ShardRequest(model, shard, source));
+                lock (providers) providers.Add($"{output.ExecutionProvider}@{output.Silo}");
+                _progress = _progress with { ShardsDone = _progress.ShardsDone + 1, Providers = providers.ToList() };
+                return output;
+            }));
+            var (info, content) = await Assemble(outputs);
+            var features = info with { Blob = await store.PutAsync(content) };
+            state.State.Features = features;
+            state.State.Source = source.Path;
+            await state.WriteStateAsync();
+            _progress = _progress with { Features = features };
+        }
+        catch (Exception e)
+        {
+            _progress = _progress with { Error = $"{source.Path}: {e.Message}" };
+        }
+    }
+
+    /// <summary>One shard on whichever silo placement picks; retried when a silo fails under it, not when the model refuses the input.</summary>
+    private async Task<ShardOutput> ExtractShard(ShardRequest request)
+    {
+        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
+            request.Model.Sha256, request.Shard.Sha256, string.Join(",", request.Source.Layers ?? []), request.Source.LayerOp,
+            request.Source.Pool, request.Source.Mask,
+            string.Join(",", (request.Source.Inputs ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))))));
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await GrainFactory.GetGrain<IExtractionGrain>(key).Extract(request);
+            }
+            catch (Exception e) when (e is not ArgumentException && attempt < ShardAttempts)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+            }
+        }
+    }
+
+    /// <summary>The dataset's inputs cut into shards of <paramref name="shardSize"/> samples, each a safetensors file of every input.</summary>
+    private static List<byte[]> Shards(IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    {
+        if (datasetInputs.Count == 0) throw new ArgumentException("the sweep's dataset has no inputs for its ONNX models");
+        var tensors = datasetInputs.ToDictionary(p => p.Key, p => ReadInput(p.Key, p.Value));
+        int n = tensors.Values.First().Shape[0];
+        foreach (var (name, tensor) in tensors)
+            if (tensor.Shape[0] != n)
+                throw new ArgumentException($"dataset inputs have different N: '{tensors.Keys.First()}' has {n} samples, '{name}' has {tensor.Shape[0]}");
+        var shards = new List<byte[]>();
+        for (int start = 0; start < n; start += shardSize)
+        {
+            int count = Math.Min(shardSize, n - start);
+            string path = Path.Combine(Path.GetTempPath(), $"prh-shard-{Guid.NewGuid():N}.safetensors");
+            try
+            {
+                SafetensorsFile.Write(path, tensors.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p =>
+                {
+                    int row = p.Value.Values.Length / n;
+                    return (p.Key, (int[])[count, .. p.Value.Shape[1..]], p.Value.Values.AsSpan(start * row, count * row).ToArray(),
+                        p.Value.SourceType == TensorDType.Float64 ? TensorDType.Float64 : TensorDType.Float32);
+                }));
+                shards.Add(File.ReadAllBytes(path));
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+        return shards;
+    }
+
+    private static Tensor ReadInput(string name, string path)
+    {
+        try
+        {
+            if (Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase)) return NpyFile.Read(path);
+            var tensors = SafetensorsFile.Read(path);
+            return tensors.Count == 1 ? tensors[0]
+                : tensors.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"dataset input '{name}': {path} holds {tensors.Count} tensors and none is named '{name}'");
+        }
+        catch (TensorFileException e)
+        {
+            throw new ArgumentException($"dataset input '{name}': {e.Message}");
+        }
+    }
+
+    private static byte[] ReadFile(string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ArgumentException($"cannot read {path}: {e.Message}"); }
+    }
+
+    /// <summary>The shards' layers stacked in shard order: the model's N x D_l features, as safetensors layers.i.</summary>
+    private async Task<(FeatureInfo Info, byte[] Content)> Assemble(IReadOnlyList<ShardOutput> outputs)
+    {
+        var parts = new List<ModelFeatures>();
+        string folder = Directory.CreateTempSubdirectory("prh-assemble-").FullName;
+        try
+        {
+            for (int s = 0; s < outputs.Count; s++)
+            {
+                string path = Path.Combine(folder, $"{s}.safetensors");
+                await File.WriteAllBytesAsync(path, await store.GetAsync(outputs[s].Features));
+                parts.Add(FeatureFile.Load(path));
+            }
+            int n = parts.Sum(p => p.SampleCount);
+            var layers = Enumerable.Range(0, parts[0].LayerCount).Select(l =>
+            {
+                int width = parts[0].Layers[l].Width;
+                var data = new double[n * width];
+                int offset = 0;
+                foreach (var part in parts)
+                {
+                    part.Layers[l].Data.CopyTo(data, offset);
+                    offset += part.Layers[l].Data.Length;
+                }
+                return new LayerFeatures(n, width, data);
+            }).ToList();
+            var features = new ModelFeatures("extracted", layers);
+            byte[] content = ExtractionGrain.Encode(features);
+            return (new FeatureInfo(new BlobRef(string.Empty, 0), "safetensors", n, layers.Select(l => l.Width).ToArray()), content);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     public async Task<FeatureInfo> Import(string featuresPath)
     {
         var (info, content) = await Task.Run(() => Read(featuresPath));

@@ -14,13 +14,15 @@ public sealed class SweepState
     [Id(2)] public Dictionary<string, FeatureInfo> Imported { get; set; } = [];
     [Id(3)] public int MetricsDone { get; set; }
     [Id(4)] public List<string> Errors { get; set; } = [];
+    [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
 }
 
 /// <summary>
-/// Orchestrates one sweep in its background: import every model (checking N against the dataset),
-/// then have each metric's aggregator score what it lacks, polling until done. Its state is durable,
-/// so a sweep interrupted by a restart resumes when the grain next activates. Reentrant so that status
-/// calls are answered while the background work awaits.
+/// Orchestrates one sweep in its background: import every model (a feature file, or ONNX extraction
+/// over the dataset's shards; N checked against the dataset), then have each metric's aggregator score
+/// what it lacks, polling until done. A model that fails is reported and left out; the others go on.
+/// Its state is durable, so a sweep interrupted by a restart resumes when the grain next activates.
+/// Reentrant so that status calls are answered while the background work awaits.
 /// </summary>
 [Reentrant]
 public sealed class SweepGrain(
@@ -29,6 +31,7 @@ public sealed class SweepGrain(
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private Task? _running;
+    private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -48,7 +51,8 @@ public sealed class SweepGrain(
         state.State.Phase = SweepPhase.Importing;
         state.State.MetricsDone = 0;
         state.State.Errors = [];
-        state.State.Imported = state.State.Imported.Where(m => definition.Models.Any(d => d.Id == m.Key)).ToDictionary();
+        state.State.Failed = [];
+        state.State.Imported = [];
         await state.WriteStateAsync();
         _running = Run();
         return await GetStatus();
@@ -63,7 +67,7 @@ public sealed class SweepGrain(
                 layerPairs += await Aggregator(definition, metric).GetLayerPairsScored();
         return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
-            state.State.MetricsDone, definition?.Metrics.Count ?? 0, layerPairs, state.State.Errors.ToList());
+            state.State.MetricsDone, definition?.Metrics.Count ?? 0, layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList());
     }
 
     public async Task<IReadOnlyList<MetricMatrix>> GetResults()
@@ -89,11 +93,22 @@ public sealed class SweepGrain(
                 var dataset = GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset);
                 foreach (var model in definition.Models)
                 {
-                    var info = await GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}").Import(model.Features);
-                    await dataset.Register(model.Id, info.SampleCount);
-                    state.State.Imported[model.Id] = info;
+                    if (state.State.Imported.ContainsKey(model.Id) || state.State.Failed.ContainsKey(model.Id)) continue;
+                    try
+                    {
+                        var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
+                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await grain.Import(model.Features!);
+                        await dataset.Register(model.Id, info.SampleCount);
+                        state.State.Imported[model.Id] = info;
+                    }
+                    catch (Exception e)
+                    {
+                        state.State.Failed[model.Id] = e.Message;
+                        state.State.Errors.Add($"model '{model.Id}': {e.Message}");
+                    }
                     await state.WriteStateAsync();
                 }
+                if (state.State.Imported.Count == 0) throw new InvalidOperationException("no model could be imported");
                 state.State.Phase = SweepPhase.Scoring;
                 await state.WriteStateAsync();
             }
@@ -117,8 +132,24 @@ public sealed class SweepGrain(
         await state.WriteStateAsync();
     }
 
+    /// <summary>Starts the model's extraction and polls it, keeping a line of progress for the status.</summary>
+    private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
+    {
+        await grain.StartExtraction(onnx, definition.Inputs ?? new Dictionary<string, string>(), definition.ShardSize);
+        while (true)
+        {
+            var progress = await grain.GetExtraction();
+            _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
+                (progress.Providers.Count > 0 ? $" on {string.Join(", ", progress.Providers)}" : "");
+            if (progress.Error is { } error) throw new InvalidOperationException(error);
+            if (progress.Features is { } features) return features;
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>The imported models, in the definition's order (failed ones are left out).</summary>
     private List<ModelEntry> Entries(SweepDefinition definition) =>
-        definition.Models.Select(m => new ModelEntry(m.Id, state.State.Imported[m.Id])).ToList();
+        definition.Models.Where(m => state.State.Imported.ContainsKey(m.Id)).Select(m => new ModelEntry(m.Id, state.State.Imported[m.Id])).ToList();
 
     private IAggregatorGrain Aggregator(SweepDefinition definition, MetricConfig metric) =>
         GrainFactory.GetGrain<IAggregatorGrain>($"{definition.Dataset}/{metric.Key}");

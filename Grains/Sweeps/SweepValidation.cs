@@ -28,8 +28,20 @@ public static partial class SweepValidation
             if (!IsSafeName(model.Id))
                 throw new ArgumentException($"model id '{model.Id}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
             if (!seen.Add(model.Id)) throw new ArgumentException($"model id '{model.Id}' appears twice");
-            if (string.IsNullOrWhiteSpace(model.Features)) throw new ArgumentException($"model '{model.Id}': features is empty");
+            if (string.IsNullOrWhiteSpace(model.Features) == (model.Onnx is null))
+                throw new ArgumentException($"model '{model.Id}': give either features or onnx");
+            if (model.Onnx is { } onnx)
+            {
+                if (string.IsNullOrWhiteSpace(onnx.Path)) throw new ArgumentException($"model '{model.Id}': onnx is empty");
+                if ((onnx.Layers is { Count: > 0 }) == !string.IsNullOrWhiteSpace(onnx.LayerOp))
+                    throw new ArgumentException($"model '{model.Id}': give either layers or layer_op");
+                if (onnx.Pool is not ("none" or "mean" or "first" or "last"))
+                    throw new ArgumentException($"model '{model.Id}': pool '{onnx.Pool}' is not one of none, mean, first, last");
+                if (definition.Inputs is not { Count: > 0 })
+                    throw new ArgumentException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs");
+            }
         }
+        if (definition.ShardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {definition.ShardSize}");
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in definition.Metrics)
         {

@@ -1,3 +1,4 @@
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using Prh.Grains;
 using Prh.Grains.Storage;
@@ -7,10 +8,19 @@ namespace Prh.Cluster.Tests.Sweeps;
 /// <summary>Real multi-silo Orleans clusters in this process, on a store of the test's choosing.</summary>
 public static class TestClusters
 {
-    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3)
+    /// <param name="gpuSilos">How many silos (the first ones started) publish accelerator=gpu.</param>
+    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, int gpuSilos = 0)
     {
         var builder = new InProcessTestClusterBuilder(silos);
-        builder.ConfigureSilo((_, silo) => silo.AddPrhGrains(store));
+        var started = new List<string>();
+        builder.ConfigureSilo((options, silo) =>
+        {
+            lock (started) started.Add(options.SiloName);
+            bool gpu;
+            lock (started) gpu = started.IndexOf(options.SiloName) < gpuSilos;
+            silo.UseSiloMetadata(gpu ? new Dictionary<string, string> { ["accelerator"] = "gpu" } : []);
+            silo.AddPrhGrains(store);
+        });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
@@ -21,4 +31,13 @@ public static class TestClusters
         Kind = "file",
         DataDirectory = directory ?? Directory.CreateTempSubdirectory("prh-cluster-").FullName,
     };
+
+    /// <summary>A silo-local service of every silo of the cluster, with the silo's metadata.</summary>
+    public static List<(T Service, IReadOnlyDictionary<string, string> Metadata)> PerSilo<T>(InProcessTestCluster cluster) where T : notnull =>
+        cluster.Silos.Select(s =>
+        {
+            var services = cluster.GetSiloServiceProvider(s.SiloAddress);
+            var metadata = ((ISiloMetadataCache)services.GetService(typeof(ISiloMetadataCache))!).GetSiloMetadata(s.SiloAddress).Metadata;
+            return ((T)services.GetService(typeof(T))!, (IReadOnlyDictionary<string, string>)metadata);
+        }).ToList();
 }

@@ -1,0 +1,57 @@
+using System.Text;
+using Prh.Alignment.IO;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Storage;
+using Prh.Extraction;
+using Prh.Grains.Storage;
+
+namespace Prh.Grains.Extraction;
+
+/// <summary>
+/// One shard of one model's extraction (keyed by content): returns the stored output when there is one,
+/// runs the model otherwise. Placed on GPU silos first.
+/// </summary>
+[PreferAccelerator]
+public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStore store, ILocalSiloDetails silo) : Grain, IExtractionGrain
+{
+    public async Task<ShardOutput> Extract(ShardRequest request)
+    {
+        string index = $"extractions/{this.GetPrimaryKeyString()}";
+        if (await store.ReadDocumentAsync(index) is { } stored)
+        {
+            string[] parts = Encoding.UTF8.GetString(stored.Content).Split(' ');
+            var blob = new BlobRef(parts[0], long.Parse(parts[1]));
+            if (await store.ExistsAsync(blob)) return new ShardOutput(blob, parts[2], parts[3], Cached: true);
+        }
+        (Prh.Alignment.Features.ModelFeatures features, string provider) result;
+        try
+        {
+            result = await sessions.Run(request);
+        }
+        catch (ExtractionException e)
+        {
+            throw new ArgumentException(e.Message); // the message travels; the type stays on the silo
+        }
+        byte[] bytes = await Task.Run(() => Encode(result.features));
+        var output = await store.PutAsync(bytes);
+        string where = silo.SiloAddress.ToString().Replace(' ', '_');
+        var existing = await store.ReadDocumentAsync(index);
+        await store.WriteDocumentAsync(index, Encoding.UTF8.GetBytes($"{output.Sha256} {output.Length} {result.provider} {where}"), existing?.ETag);
+        return new ShardOutput(output, result.provider, where, Cached: false);
+    }
+
+    /// <summary>A shard's features as safetensors, one float32 layers.i tensor per layer (the activations are float32).</summary>
+    internal static byte[] Encode(Prh.Alignment.Features.ModelFeatures features)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"prh-shard-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            SafetensorsFile.Write(path, features.Layers.Select((l, i) => ($"layers.{i}", new[] { l.SampleCount, l.Width }, l.Data, TensorDType.Float32)));
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

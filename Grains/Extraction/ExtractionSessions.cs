@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Prh.Alignment.Features;
+using Prh.Alignment.IO;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Sweeps;
+using Prh.Extraction;
+using Prh.Grains.Storage;
+
+namespace Prh.Grains.Extraction;
+
+/// <summary>
+/// Per silo: one ONNX Runtime session per (model, layers, pooling, mask), created on first use and
+/// reused by every shard; runs a shard's extraction on the thread pool and counts the shards it ran.
+/// </summary>
+public sealed class ExtractionSessions(IActivationStore store, ILogger<ExtractionSessions> logger) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<(FeatureExtractor Extractor, SemaphoreSlim Gate)>>> _sessions = new();
+    private readonly string _folder = Directory.CreateTempSubdirectory("prh-shards-").FullName;
+    private long _shardsExtracted;
+
+    /// <summary>Shards this silo has run through a model (cached outputs are not counted).</summary>
+    public long ShardsExtracted => Interlocked.Read(ref _shardsExtracted);
+
+    /// <summary>Runs <paramref name="request"/>'s model over its shard; the features of each requested layer, N_shard x D.</summary>
+    public async Task<(ModelFeatures Features, string Provider)> Run(ShardRequest request)
+    {
+        var (extractor, gate) = await Session(request);
+        var inputs = await ShardInputs(request, extractor);
+        await gate.WaitAsync();
+        try
+        {
+            var features = await Task.Run(() => extractor.Extract(inputs));
+            Interlocked.Increment(ref _shardsExtracted);
+            return (features, extractor.ExecutionProvider);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private Task<(FeatureExtractor, SemaphoreSlim)> Session(ShardRequest request)
+    {
+        var source = request.Source;
+        string key = $"{request.Model.Sha256}|{string.Join(",", source.Layers ?? [])}|{source.LayerOp}|{source.Pool}|{source.Mask}";
+        return _sessions.GetOrAdd(key, _ => new Lazy<Task<(FeatureExtractor, SemaphoreSlim)>>(async () =>
+        {
+            byte[] model = await store.GetAsync(request.Model);
+            var options = new ExtractionOptions
+            {
+                Layers = source.Layers is { Count: > 0 } names ? LayerSelection.ByNames(names)
+                    : LayerSelection.ByOp(source.LayerOp ?? throw new ArgumentException($"{source.Path}: give layers or layer_op")),
+                Pooling = PoolingNames.Parse(source.Pool),
+                MaskInput = source.Mask,
+            };
+            var extractor = await Task.Run(() => new FeatureExtractor(model, options, source.Path));
+            logger.LogInformation("ONNX session for {Model} on {Provider}", source.Path, extractor.ExecutionProvider);
+            return (extractor, new SemaphoreSlim(1));
+        })).Value;
+    }
+
+    /// <summary>The shard's tensors under the model's input names (a dataset input of the same name unless mapped).</summary>
+    private async Task<Dictionary<string, Tensor>> ShardInputs(ShardRequest request, FeatureExtractor extractor)
+    {
+        string path = Path.Combine(_folder, $"{request.Shard.Sha256}.safetensors");
+        if (!File.Exists(path))
+        {
+            string temp = path + $".{Guid.NewGuid():N}.tmp";
+            await File.WriteAllBytesAsync(temp, await store.GetAsync(request.Shard));
+            File.Move(temp, path, overwrite: true);
+        }
+        var dataset = SafetensorsFile.Read(path).ToDictionary(t => t.Name);
+        var inputs = new Dictionary<string, Tensor>();
+        foreach (var input in extractor.Inputs)
+        {
+            string name = request.Source.Inputs?.GetValueOrDefault(input.Name) ?? input.Name;
+            inputs[input.Name] = dataset.TryGetValue(name, out var tensor) ? tensor
+                : throw new ArgumentException($"{request.Source.Path}: model input '{input.Name}' needs dataset input '{name}'; the dataset has {string.Join(", ", dataset.Keys)}");
+        }
+        return inputs;
+    }
+
+    public void Dispose()
+    {
+        foreach (var session in _sessions.Values)
+            if (session.IsValueCreated && session.Value.IsCompletedSuccessfully) session.Value.Result.Extractor.Dispose();
+    }
+}

@@ -1,0 +1,165 @@
+using Prh.Alignment.IO;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Sweeps;
+using Prh.Extraction.Onnx;
+using Prh.Grains.Extraction;
+
+namespace Prh.Cluster.Tests.Sweeps;
+
+/// <summary>ONNX models in sweeps: sharded extraction on the silos, cached outputs, GPU-first placement, bad models.</summary>
+public sealed class ExtractionSweepTests
+{
+    private const int Samples = 50, InputWidth = 12, Tokens = 4;
+
+    /// <summary>A folder with two MLPs, a token model, a truncated model and the dataset's inputs.</summary>
+    private static (string Folder, Dictionary<string, string> Inputs) Zoo()
+    {
+        string folder = Directory.CreateTempSubdirectory("prh-onnx-sweep-").FullName;
+        File.WriteAllBytes(Path.Combine(folder, "mlp_a.onnx"), OnnxModelBuilder.Mlp(InputWidth, [32, 32], seed: 1).Bytes);
+        File.WriteAllBytes(Path.Combine(folder, "mlp_b.onnx"), OnnxModelBuilder.Mlp(InputWidth, [48, 24], seed: 2).Bytes);
+        File.WriteAllBytes(Path.Combine(folder, "tokens.onnx"), OnnxModelBuilder.TokenModel(InputWidth / Tokens, 16, 2, Tokens, seed: 3).Bytes);
+        byte[] whole = File.ReadAllBytes(Path.Combine(folder, "mlp_a.onnx"));
+        File.WriteAllBytes(Path.Combine(folder, "truncated.onnx"), whole[..(whole.Length / 2)]);
+        var random = new Random(4);
+        var x = Enumerable.Range(0, Samples * InputWidth).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+        var mask = Enumerable.Range(0, Samples * Tokens).Select(i => i % Tokens < 1 + (i / Tokens) % Tokens ? 1.0 : 0.0).ToArray();
+        NpyFile.Write(Path.Combine(folder, "x.npy"), [Samples, InputWidth], x);
+        // The same samples as tokens: each row of x cut into Tokens pieces.
+        NpyFile.Write(Path.Combine(folder, "tokens.npy"), [Samples, Tokens, InputWidth / Tokens], x);
+        NpyFile.Write(Path.Combine(folder, "mask.npy"), [Samples, Tokens], mask);
+        return (folder, new() { ["x"] = Path.Combine(folder, "x.npy"), ["tokens"] = Path.Combine(folder, "tokens.npy"), ["mask"] = Path.Combine(folder, "mask.npy") });
+    }
+
+    private static SweepDefinition Definition(string name, string folder, Dictionary<string, string> inputs, int shardSize, bool withBadModels = false)
+    {
+        var models = new List<ModelSource>
+        {
+            new("mlp_a", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: "none")),
+            new("mlp_b", null, new OnnxSource(Path.Combine(folder, "mlp_b.onnx"), Layers: ["layer0/relu", "layer1/relu"], Pool: "none")),
+            new("tokens", null, new OnnxSource(Path.Combine(folder, "tokens.onnx"), LayerOp: "Add", Pool: "mean", Mask: "mask",
+                Inputs: new Dictionary<string, string> { ["x"] = "tokens" })),
+        };
+        if (withBadModels)
+        {
+            models.Add(new("unknown_layer", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), Layers: ["layer9/relu"], Pool: "none")));
+            models.Add(new("truncated", null, new OnnxSource(Path.Combine(folder, "truncated.onnx"), LayerOp: "Relu", Pool: "none")));
+        }
+        return new SweepDefinition(name, "onnx-data", models, [new MetricConfig("mutual_knn", 5), new MetricConfig("cka")], inputs, shardSize);
+    }
+
+    private static async Task<Dictionary<string, string>> Run(Orleans.TestingHost.InProcessTestCluster cluster, SweepDefinition definition)
+    {
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
+        await sweep.Submit(definition);
+        var status = await SweepTests.Finish(sweep);
+        Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", status.Errors));
+        var hashes = new Dictionary<string, string>();
+        foreach (var model in definition.Models)
+        {
+            var progress = await cluster.Client.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}").GetExtraction();
+            if (progress.Features is { } f) hashes[model.Id] = f.Blob.Sha256;
+        }
+        return hashes;
+    }
+
+    [Fact]
+    public async Task Sharded_extraction_on_three_silos_equals_one_silo_bit_for_bit_and_a_rerun_extracts_nothing()
+    {
+        var (folder, inputs) = Zoo();
+        var three = await TestClusters.Start(TestClusters.FileStore(), silos: 3);
+        Dictionary<string, string> sharded;
+        try
+        {
+            sharded = await Run(three, Definition("sharded", folder, inputs, shardSize: 7));
+            long extracted = TestClusters.PerSilo<ExtractionSessions>(three).Sum(s => s.Service.ShardsExtracted);
+            Assert.Equal(3 * (Samples + 6) / 7, extracted); // 8 shards per model
+
+            var again = await Run(three, Definition("sharded-again", folder, inputs, shardSize: 7));
+            Assert.Equal(sharded, again);
+            Assert.Equal(extracted, TestClusters.PerSilo<ExtractionSessions>(three).Sum(s => s.Service.ShardsExtracted));
+
+            var status = await three.Client.GetGrain<ISweepGrain>("sharded").GetStatus();
+            Assert.Contains(status.Extraction, line => line.StartsWith("tokens: 8/8 shards on CPUExecutionProvider@"));
+        }
+        finally
+        {
+            await three.DisposeAsync();
+        }
+
+        var one = await TestClusters.Start(TestClusters.FileStore(), silos: 1);
+        try
+        {
+            Assert.Equal(sharded, await Run(one, Definition("single", folder, inputs, shardSize: 7)));
+        }
+        finally
+        {
+            await one.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Extraction_goes_to_the_gpu_silo_when_there_is_one_and_spreads_otherwise()
+    {
+        var (folder, inputs) = Zoo();
+        var marked = await TestClusters.Start(TestClusters.FileStore(), silos: 3, gpuSilos: 1);
+        try
+        {
+            await Run(marked, Definition("gpu", folder, inputs, shardSize: 5));
+            var silos = TestClusters.PerSilo<ExtractionSessions>(marked);
+            Assert.Equal(1, silos.Count(s => s.Metadata.GetValueOrDefault("accelerator") == "gpu"));
+            Assert.All(silos, s => Assert.Equal(s.Metadata.GetValueOrDefault("accelerator") == "gpu", s.Service.ShardsExtracted > 0));
+        }
+        finally
+        {
+            await marked.DisposeAsync();
+        }
+
+        var unmarked = await TestClusters.Start(TestClusters.FileStore(), silos: 3);
+        try
+        {
+            await Run(unmarked, Definition("cpu", folder, inputs, shardSize: 5));
+            Assert.True(TestClusters.PerSilo<ExtractionSessions>(unmarked).Count(s => s.Service.ShardsExtracted > 0) >= 2,
+                "30 shard activations all landed on one silo");
+        }
+        finally
+        {
+            await unmarked.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_bad_model_fails_alone_with_a_clear_error_and_the_sweep_goes_on()
+    {
+        var (folder, inputs) = Zoo();
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), silos: 2);
+        try
+        {
+            var definition = Definition("bad", folder, inputs, shardSize: 25, withBadModels: true);
+            var sweep = cluster.Client.GetGrain<ISweepGrain>("bad");
+            await sweep.Submit(definition);
+            var status = await SweepTests.Finish(sweep);
+            Assert.Equal(SweepPhase.Completed, status.Phase);
+            string errors = string.Join("\n", status.Errors);
+            Assert.Contains("model 'unknown_layer'", errors);
+            Assert.Contains("layer9/relu", errors);
+            Assert.Contains("model 'truncated'", errors);
+            Assert.Contains("truncated.onnx", errors);
+            var results = await sweep.GetResults();
+            Assert.Equal(["mlp_a", "mlp_b", "tokens"], results[0].Models);
+            Assert.All(results, r => Assert.All(r.Scores.Select((row, i) => row[i]), d => Assert.True(d > 0.99)));
+
+            // A dataset whose inputs disagree on N is refused for every ONNX model, by name.
+            NpyFile.Write(Path.Combine(folder, "short.npy"), [Samples - 1, Tokens], new double[(Samples - 1) * Tokens]);
+            var mismatched = new Dictionary<string, string>(inputs) { ["mask"] = Path.Combine(folder, "short.npy") };
+            var other = cluster.Client.GetGrain<ISweepGrain>("bad-inputs");
+            await other.Submit(Definition("bad-inputs", folder, mismatched, shardSize: 25));
+            var failed = await SweepTests.Finish(other);
+            Assert.Equal(SweepPhase.Failed, failed.Phase);
+            Assert.Contains("different N", string.Join(" ", failed.Errors));
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+}
