@@ -1,41 +1,36 @@
 using System.CommandLine;
-using Prh.Alignment.Features;
 using Prh.Alignment.IO;
 using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction.Onnx;
 
 namespace Prh.Client.Commands;
 
 /// <summary>
-/// <c>prh demo</c>, the main job with no set-up: writes a seeded zoo of synthetic models in three
-/// families (vision, language, audio) that share a latent structure globally and more within a
-/// family, runs a sweep over them on an embedded silo, prints the matrices and writes CSV, JSON and
-/// heatmap PNGs.
+/// <c>prh demo</c>, the main job with no set-up: writes a zoo of small ONNX networks with seeded
+/// weights (a family of MLPs and a family of token models, each at several widths) and a synthetic
+/// dataset, runs a sweep over them on an embedded silo (extraction in shards, sketches, matrices),
+/// prints the matrices and writes CSV, JSON and heatmap PNGs. As in the paper, the wider members of a
+/// family agree more with each other than the narrow ones.
 /// </summary>
 internal static class DemoCommand
 {
-    private static readonly (string Id, int Family, int[] Widths)[] s_zoo =
-    [
-        ("vit_small", 0, [96, 96, 96, 96, 96, 96]),
-        ("vit_base", 0, [128, 128, 128, 128, 128, 128, 128, 128]),
-        ("convnet", 0, [32, 64, 64, 128, 128]), // layers of different widths: safetensors layers.i
-        ("llama_tiny", 1, [112, 112, 112, 112, 112, 112, 112]),
-        ("bert_mini", 1, [64, 64, 64, 64, 64]),
-        ("wav2vec_tiny", 2, [80, 80, 80, 80, 80, 80]),
-    ];
+    private const int InputWidth = 32, Tokens = 8;
+    private static readonly int[] s_mlpWidths = [16, 64, 256, 1024];
+    private static readonly (int Width, int Depth)[] s_tokenModels = [(16, 2), (64, 3), (256, 4)];
 
     public static Command Build()
     {
-        var output = new Option<string>("--out") { Description = "Folder for features, store, CSV, JSON and PNG files", DefaultValueFactory = _ => "./prh-demo" };
-        var samples = new Option<int>("--samples") { Description = "Inputs per model (N)", DefaultValueFactory = _ => 256 };
-        var command = new Command("demo", "Generate a synthetic model zoo, run a sweep over it on an embedded silo, print and save the matrices.") { output, samples };
+        var output = new Option<string>("--out") { Description = "Folder for models, data, store, CSV, JSON and PNG files", DefaultValueFactory = _ => "./prh-demo" };
+        var samples = new Option<int>("--samples") { Description = "Inputs in the dataset (N)", DefaultValueFactory = _ => 256 };
+        var command = new Command("demo", "Build small ONNX model families, extract and score them in a sweep on an embedded silo, print and save the matrices.") { output, samples };
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             string folder = Path.GetFullPath(parse.GetValue(output)!);
             int n = parse.GetValue(samples);
             var definition = WriteZoo(folder, n);
-            Console.Out.WriteLine($"demo: {definition.Models.Count} synthetic models in 3 families, N = {n}, under {folder}");
+            Console.Out.WriteLine($"demo: {definition.Models.Count} ONNX models in 2 families over N = {n} inputs, under {folder}");
 
             await using var cluster = await ClusterConnection.Embedded(Path.Combine(folder, "data"));
             var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
@@ -43,11 +38,11 @@ internal static class DemoCommand
             SweepStatus status;
             while (!(status = await sweep.GetStatus()).IsFinished) await Task.Delay(200);
             Console.Out.WriteLine($"sweep {status.Id}: {status.Phase.ToString().ToLowerInvariant()}, {status.LayerPairsScored} layer pairs scored");
+            foreach (string line in status.Extraction) Console.Out.WriteLine($"  extracted {line}");
             if (status.Phase != SweepPhase.Completed) throw new InvalidOperationException(string.Join("; ", status.Errors));
 
             var results = await sweep.GetResults();
-            var ids = definition.Models.Select(m => m.Id).ToList();
-            await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(ids, results) + "\n");
+            await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(results[0].Models, results) + "\n");
             foreach (var matrix in results)
             {
                 Console.Out.WriteLine();
@@ -55,34 +50,85 @@ internal static class DemoCommand
                 await File.WriteAllTextAsync(Path.Combine(folder, $"{matrix.Metric.Key}.csv"), SweepResults.Csv(matrix));
                 HeatmapPlot.Save(matrix, Path.Combine(folder, $"{matrix.Metric.Key}.png"));
             }
+            Console.Out.WriteLine();
+            foreach (var matrix in results) Console.Out.WriteLine(WidthTrend(matrix));
             Console.Out.WriteLine($"\nwrote results.json and, per metric, a .csv and a .png heatmap in {folder}");
             return 0;
         }));
         return command;
     }
 
+    /// <summary>Alignment of neighbouring widths in the MLP family: it grows with width.</summary>
+    private static string WidthTrend(MetricMatrix matrix)
+    {
+        var ids = matrix.Models.ToList();
+        var pairs = s_mlpWidths.Zip(s_mlpWidths.Skip(1), (a, b) =>
+        {
+            int i = ids.IndexOf($"mlp_w{a}"), j = ids.IndexOf($"mlp_w{b}");
+            return $"w{a}~w{b} {Math.Max(matrix.Scores[i][j], matrix.Scores[j][i]):F3}";
+        });
+        return $"{matrix.Metric.Key,-14} MLP family, neighbouring widths: {string.Join(", ", pairs)}";
+    }
+
+    private static IEnumerable<string> ModelLines(ModelSource m)
+    {
+        yield return $"  - id: {m.Id}";
+        yield return $"    onnx: models/{Path.GetFileName(m.Onnx!.Path)}";
+        yield return $"    layer_op: {m.Onnx.LayerOp}";
+        yield return $"    pool: {m.Onnx.Pool}";
+        if (m.Onnx.Mask is not { } mask) yield break;
+        yield return $"    mask: {mask}";
+        foreach (var (input, datasetInput) in m.Onnx.Inputs ?? new Dictionary<string, string>())
+            yield return $"    inputs: {{{input}: {datasetInput}}}";
+    }
+
     private static SweepDefinition WriteZoo(string folder, int n)
     {
-        string features = Path.Combine(folder, "features");
-        Directory.CreateDirectory(features);
-        var models = new List<ModelSource>();
-        for (int m = 0; m < s_zoo.Length; m++)
+        string models = Path.Combine(folder, "models"), data = Path.Combine(folder, "inputs");
+        Directory.CreateDirectory(models);
+        Directory.CreateDirectory(data);
+        var sources = new List<ModelSource>();
+        foreach (int width in s_mlpWidths)
         {
-            var (id, family, widths) = s_zoo[m];
-            bool uniform = widths.Distinct().Count() == 1;
-            var model = uniform
-                ? SyntheticZoo.Model(id, n, widths.Length, widths[0], seed: 100 + m, family: family)
-                : new ModelFeatures(id, widths.Select((w, l) => SyntheticZoo.Model(id, n, 1, w, seed: 1000 * m + l, family: family).Layers[0]).ToList());
-            string path = Path.Combine(features, id + (uniform ? ".npy" : ".safetensors"));
-            FeatureFile.Save(path, model);
-            models.Add(new ModelSource(id, path));
+            string path = Path.Combine(models, $"mlp_w{width}.onnx");
+            File.WriteAllBytes(path, OnnxModelBuilder.Mlp(InputWidth, [width, width, width], seed: width).Bytes);
+            sources.Add(new ModelSource($"mlp_w{width}", null, new OnnxSource(path, LayerOp: "Relu", Pool: "none")));
         }
+        foreach (var (width, depth) in s_tokenModels)
+        {
+            string path = Path.Combine(models, $"tok_w{width}.onnx");
+            File.WriteAllBytes(path, OnnxModelBuilder.TokenModel(InputWidth / Tokens, width, depth, Tokens, seed: 7 * width).Bytes);
+            sources.Add(new ModelSource($"tok_w{width}", null, new OnnxSource(path, LayerOp: "Add", Pool: "mean", Mask: "mask",
+                Inputs: new Dictionary<string, string> { ["x"] = "tokens" })));
+        }
+
+        // One synthetic dataset seen two ways: flat vectors for the MLPs, the same numbers as tokens
+        // (with padding masked out at the end of each sample) for the token models.
+        var random = new Random(2024);
+        var x = new double[n * InputWidth];
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        var mask = new double[n * Tokens];
+        for (int s = 0; s < n; s++)
+        {
+            int valid = 3 + random.Next(Tokens - 2);
+            for (int t = 0; t < valid; t++) mask[s * Tokens + t] = 1;
+        }
+        var inputs = new Dictionary<string, string>
+        {
+            ["x"] = Path.Combine(data, "x.npy"), ["tokens"] = Path.Combine(data, "tokens.npy"), ["mask"] = Path.Combine(data, "mask.npy"),
+        };
+        NpyFile.Write(inputs["x"], [n, InputWidth], x);
+        NpyFile.Write(inputs["tokens"], [n, Tokens, InputWidth / Tokens], x);
+        NpyFile.Write(inputs["mask"], [n, Tokens], mask);
+
         var metrics = new List<MetricConfig> { new("mutual_knn", 10), new("cka"), new("unbiased_cka"), new("cknna", 10) };
-        var definition = new SweepDefinition("demo", $"synthetic-{n}", models, metrics);
+        var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, inputs, ShardSize: Math.Max(16, n / 4));
         File.WriteAllLines(Path.Combine(folder, "sweep.yaml"),
         [
-            $"name: {definition.Name}", $"dataset: {definition.Dataset}", "models:",
-            .. models.SelectMany(m => new[] { $"  - id: {m.Id}", $"    features: features/{Path.GetFileName(m.Features)}" }),
+            $"name: {definition.Name}", $"dataset: {definition.Dataset}", $"shard_size: {definition.ShardSize}", "inputs:",
+            .. inputs.Select(p => $"  {p.Key}: inputs/{Path.GetFileName(p.Value)}"),
+            "models:",
+            .. sources.SelectMany(ModelLines),
             "metrics:",
             .. metrics.SelectMany(m => m.TopK is { } k ? new[] { $"  - name: {m.Name}", $"    topk: {k}" } : [$"  - name: {m.Name}"]),
         ]);

@@ -1,3 +1,3 @@
 using Prh.Bench;
 
-return ComputeScoreBenchmark.Run(args);
+return args.FirstOrDefault() == "extraction" ? ExtractionBenchmark.Run(args[1..]) : ComputeScoreBenchmark.Run(args);
