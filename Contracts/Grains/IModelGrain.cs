@@ -17,8 +17,9 @@ public interface IModelGrain : IGrainWithStringKey
     [Alias("StartExtraction")]
     Task StartExtraction(Sweeps.OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize);
 
+    /// <summary>The extraction's progress, or null when this activation has none (never started, or the silo it ran on went away).</summary>
     [Alias("GetExtraction")]
-    Task<ExtractionProgress> GetExtraction();
+    Task<ExtractionProgress?> GetExtraction();
 }
 
 /// <summary>A dataset (key: its name): N, which every model's features must share.</summary>

@@ -40,7 +40,7 @@ public sealed class ModelGrain(
         return Task.CompletedTask;
     }
 
-    public Task<ExtractionProgress> GetExtraction() => Task.FromResult(_progress);
+    public Task<ExtractionProgress?> GetExtraction() => Task.FromResult(_extraction is null ? null : _progress);
 
     private async Task Extract(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {

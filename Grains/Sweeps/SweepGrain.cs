@@ -135,10 +135,17 @@ public sealed class SweepGrain(
     /// <summary>Starts the model's extraction and polls it, keeping a line of progress for the status.</summary>
     private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
-        await grain.StartExtraction(onnx, definition.Inputs ?? new Dictionary<string, string>(), definition.ShardSize);
+        var inputs = definition.Inputs ?? new Dictionary<string, string>();
+        await grain.StartExtraction(onnx, inputs, definition.ShardSize);
         while (true)
         {
-            var progress = await grain.GetExtraction();
+            // A model grain re-activated elsewhere (its silo went away) has no extraction: start it
+            // again; the shards already stored are found, not extracted again.
+            if (await grain.GetExtraction() is not { } progress)
+            {
+                await grain.StartExtraction(onnx, inputs, definition.ShardSize);
+                continue;
+            }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
                 (progress.Providers.Count > 0 ? $" on {string.Join(", ", progress.Providers)}" : "");
             if (progress.Error is { } error) throw new InvalidOperationException(error);

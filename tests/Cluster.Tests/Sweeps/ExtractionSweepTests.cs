@@ -57,7 +57,7 @@ public sealed class ExtractionSweepTests
         foreach (var model in definition.Models)
         {
             var progress = await cluster.Client.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}").GetExtraction();
-            if (progress.Features is { } f) hashes[model.Id] = f.Blob.Sha256;
+            if (progress?.Features is { } f) hashes[model.Id] = f.Blob.Sha256;
         }
         return hashes;
     }
@@ -101,7 +101,7 @@ public sealed class ExtractionSweepTests
     public async Task Extraction_goes_to_the_gpu_silo_when_there_is_one_and_spreads_otherwise()
     {
         var (folder, inputs) = Zoo();
-        var marked = await TestClusters.Start(TestClusters.FileStore(), silos: 3, gpuSilos: 1);
+        var marked = await TestClusters.Start(TestClusters.FileStore(), 3, 1);
         try
         {
             await Run(marked, Definition("gpu", folder, inputs, shardSize: 5));
@@ -125,6 +125,64 @@ public sealed class ExtractionSweepTests
         {
             await unmarked.DisposeAsync();
         }
+    }
+
+    /// <summary>The silo running the extraction is stopped mid-way: the sweep still finishes, with the same features.</summary>
+    [Fact]
+    public async Task Stopping_the_extracting_silo_mid_extraction_still_finishes_the_sweep()
+    {
+        string folder = Directory.CreateTempSubdirectory("prh-onnx-kill-").FullName;
+        const int n = 2000, width = 256;
+        File.WriteAllBytes(Path.Combine(folder, "big.onnx"), OnnxModelBuilder.Mlp(width, [2048, 2048, 2048], seed: 5).Bytes);
+        var random = new Random(6);
+        NpyFile.Write(Path.Combine(folder, "x.npy"), [n, width], Enumerable.Range(0, n * width).Select(_ => random.NextDouble()).ToArray());
+        var inputs = new Dictionary<string, string> { ["x"] = Path.Combine(folder, "x.npy") };
+        SweepDefinition Big(string name) => new(name, "big-data",
+            [new("big", null, new OnnxSource(Path.Combine(folder, "big.onnx"), LayerOp: "Relu", Pool: "none"))],
+            [new MetricConfig("mutual_knn", 10)], inputs, ShardSize: 50);
+
+        // Silo 2 (not the primary, which hosts the test cluster's membership) is the GPU silo: it gets every shard.
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), 3, 2);
+        string killed;
+        try
+        {
+            var sweep = cluster.Client.GetGrain<ISweepGrain>("kill");
+            await sweep.Submit(Big("kill"));
+            var gpu = cluster.Silos[2];
+            killed = gpu.SiloAddress.ToString();
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (true)
+            {
+                var line = (await sweep.GetStatus()).Extraction.FirstOrDefault() ?? "";
+                var done = System.Text.RegularExpressions.Regex.Match(line, @": (\d+)/(\d+) shards");
+                if (done.Success && int.Parse(done.Groups[1].Value) > 0)
+                {
+                    Assert.True(int.Parse(done.Groups[1].Value) < int.Parse(done.Groups[2].Value), $"extraction finished before the silo could be stopped: {line}");
+                    break;
+                }
+                Assert.True(DateTime.UtcNow < deadline, "no shard finished in 2 minutes");
+                await Task.Delay(20);
+            }
+            await cluster.StopSiloAsync(gpu);
+            var status = await SweepTests.Finish(sweep);
+            Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", status.Errors));
+            var hash = (await cluster.Client.GetGrain<IModelGrain>("big-data/big").GetExtraction())!.Features!.Blob.Sha256;
+
+            var reference = await TestClusters.Start(TestClusters.FileStore(), silos: 1);
+            try
+            {
+                Assert.Equal((await Run(reference, Big("reference")))["big"], hash);
+            }
+            finally
+            {
+                await reference.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+        Assert.NotEmpty(killed);
     }
 
     [Fact]

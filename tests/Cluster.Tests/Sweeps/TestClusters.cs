@@ -8,16 +8,19 @@ namespace Prh.Cluster.Tests.Sweeps;
 /// <summary>Real multi-silo Orleans clusters in this process, on a store of the test's choosing.</summary>
 public static class TestClusters
 {
-    /// <param name="gpuSilos">How many silos (the first ones started) publish accelerator=gpu.</param>
-    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, int gpuSilos = 0)
+    /// <param name="gpuSilos">Which silos, by start order (0 is the primary), publish accelerator=gpu.</param>
+    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, params int[] gpuSilos)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         var started = new List<string>();
         builder.ConfigureSilo((options, silo) =>
         {
-            lock (started) started.Add(options.SiloName);
             bool gpu;
-            lock (started) gpu = started.IndexOf(options.SiloName) < gpuSilos;
+            lock (started)
+            {
+                if (!started.Contains(options.SiloName)) started.Add(options.SiloName);
+                gpu = gpuSilos.Contains(started.IndexOf(options.SiloName));
+            }
             silo.UseSiloMetadata(gpu ? new Dictionary<string, string> { ["accelerator"] = "gpu" } : []);
             silo.AddPrhGrains(store);
         });
