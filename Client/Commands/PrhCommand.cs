@@ -16,6 +16,7 @@ public static class PrhCommand
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(SweepCommand.Build());
         root.Subcommands.Add(SiloCommand.Build());
+        root.Subcommands.Add(StoreCommand.Build());
         return root;
     }
 }

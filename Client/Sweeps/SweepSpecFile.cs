@@ -1,3 +1,4 @@
+using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -51,7 +52,8 @@ public static class SweepSpecFile
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Required(string? value, string field) =>
             string.IsNullOrWhiteSpace(value) ? throw new SweepSpecException($"{path}: '{field}' is required") : value;
-        string Resolve(string file) => Path.GetFullPath(Path.Combine(folder, file));
+        // A stored blob (blob:sha256:HEX:LENGTH, as prh store put prints it) is taken as it is.
+        string Resolve(string file) => BlobRef.TryParseUri(file, out _) ? file : Path.GetFullPath(Path.Combine(folder, file));
         return new SweepDefinition(
             Required(spec.Name, "name"),
             Required(spec.Dataset, "dataset"),

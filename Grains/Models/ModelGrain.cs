@@ -29,6 +29,7 @@ public sealed class ModelGrain(
     IActivationStore store) : Grain, IModelGrain
 {
     private const int ShardAttempts = 3;
+    private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     private Task? _extraction;
     private ExtractionProgress _progress = new(0, 0, null, null, []);
 
@@ -47,7 +48,7 @@ public sealed class ModelGrain(
         try
         {
             if (shardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {shardSize}");
-            byte[] onnx = await Task.Run(() => ReadFile(source.Path));
+            byte[] onnx = BlobRef.TryParseUri(source.Path, out var stored) ? await store.GetAsync(stored) : await Task.Run(() => ReadFile(source.Path));
             var model = await store.PutAsync(onnx);
             var shards = await Task.Run(() => Shards(datasetInputs, shardSize));
             var shardRefs = new List<BlobRef>();
@@ -186,7 +187,7 @@ public sealed class ModelGrain(
 
     public async Task<FeatureInfo> Import(string featuresPath)
     {
-        var (info, content) = await Task.Run(() => Read(featuresPath));
+        var (info, content) = await Task.Run(async () => Read(await Local(featuresPath)));
         var blob = await store.PutAsync(content);
         var features = info with { Blob = blob };
         if (state.State.Features != features || state.State.Source != featuresPath)
@@ -196,6 +197,25 @@ public sealed class ModelGrain(
             await state.WriteStateAsync();
         }
         return features;
+    }
+
+    /// <summary>
+    /// A feature file on this silo: the path itself, or for a stored blob (<c>blob:sha256:HEX:LENGTH</c>)
+    /// a local copy, verified against its hash and named by its format (sniffed from the bytes).
+    /// </summary>
+    private async Task<string> Local(string path)
+    {
+        if (!BlobRef.TryParseUri(path, out var blob)) return path;
+        byte[] bytes = await store.GetAsync(blob);
+        string extension = bytes.AsSpan().StartsWith(NpyMagic) ? ".npy" : ".safetensors";
+        string local = Path.Combine(Path.GetTempPath(), $"prh-import-{blob.Sha256}{extension}");
+        if (!File.Exists(local))
+        {
+            string temp = local + $".{Guid.NewGuid():N}.tmp";
+            await File.WriteAllBytesAsync(temp, bytes);
+            File.Move(temp, local, overwrite: true);
+        }
+        return local;
     }
 
     /// <summary>Checks the file (header, size, every value for NaN and Inf) and reads its bytes.</summary>

@@ -185,6 +185,47 @@ public sealed class ExtractionSweepTests
         Assert.NotEmpty(killed);
     }
 
+    /// <summary>Models named by stored blob (what prh store put prints) instead of by path, for ONNX and for features.</summary>
+    [Fact]
+    public async Task Models_given_as_stored_blobs_equal_the_same_files_given_by_path()
+    {
+        var (folder, inputs) = Zoo();
+        string features = Path.Combine(folder, "features.npy");
+        FeatureFile.Save(features, Prh.Alignment.Features.SyntheticZoo.Model("f", Samples, 3, 8, seed: 9));
+        var store = TestClusters.FileStore();
+        var put = PrhProcesses.Run("store", "put", "--data", store.DataDirectory, Path.Combine(folder, "mlp_a.onnx"), features);
+        Assert.True(put.Exit == 0, put.Stderr);
+        var names = put.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split("  ")[0]).ToList();
+        Assert.Equal(2, names.Count);
+        Assert.All(names, n => Assert.True(Prh.Contracts.Storage.BlobRef.TryParseUri(n, out _), n));
+
+        var cluster = await TestClusters.Start(store, silos: 2);
+        try
+        {
+            var definition = new SweepDefinition("blobs", "onnx-data",
+            [
+                new("mlp_path", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: "none")),
+                new("mlp_blob", null, new OnnxSource(names[0], LayerOp: "Relu", Pool: "none")),
+                new("features_path", features),
+                new("features_blob", names[1]),
+            ], [new MetricConfig("mutual_knn", 5)], inputs, ShardSize: 20);
+            var sweep = cluster.Client.GetGrain<ISweepGrain>("blobs");
+            await sweep.Submit(definition);
+            var status = await SweepTests.Finish(sweep);
+            Assert.True(status.Phase == SweepPhase.Completed && status.Errors.Count == 0, string.Join("; ", status.Errors));
+            var matrix = (await sweep.GetResults())[0];
+            Assert.Equal(1.0, matrix.Scores[0][1], 12); // the same network, so the same features
+            Assert.Equal(1.0, matrix.Scores[2][3], 12);
+            var path = await cluster.Client.GetGrain<IModelGrain>("onnx-data/mlp_path").GetExtraction();
+            var blob = await cluster.Client.GetGrain<IModelGrain>("onnx-data/mlp_blob").GetExtraction();
+            Assert.Equal(path!.Features!.Blob, blob!.Features!.Blob);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task A_bad_model_fails_alone_with_a_clear_error_and_the_sweep_goes_on()
     {
