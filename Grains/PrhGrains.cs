@@ -15,6 +15,7 @@ public static class PrhGrains
     /// </summary>
     public static ISiloBuilder AddPrhGrains(this ISiloBuilder silo, ActivationStoreOptions store)
     {
+        silo.AddActivityPropagation(); // one sweep, one trace: client and grain calls carry the span context
         silo.AddPrhStorage(store);
         silo.Services.AddSingleton<LocalFeatureCache>();
         silo.Services.AddSingleton<ExtractionSessions>();

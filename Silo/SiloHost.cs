@@ -7,6 +7,7 @@ using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Prh.Grains;
 using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Silo;
 
@@ -29,6 +30,14 @@ public static class SiloHost
         var cluster = builder.Configuration.GetSection("Cluster").Get<PrhClusterOptions>() ?? new PrhClusterOptions();
         var store = builder.Configuration.GetSection("Store").Get<ActivationStoreOptions>() ?? new ActivationStoreOptions();
         builder.UseOrleans(silo => Configure(silo, cluster, store));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(cluster.ShutdownTimeoutSeconds));
+        builder.Services.AddPrhOpenTelemetry(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "prh-silo",
+            console: builder.Configuration.GetValue<bool>("Telemetry:Console"));
+        int healthPort = builder.Configuration.GetValue<int>("Health:Port");
+        if (healthPort > 0)
+            builder.Services.AddHostedService(sp => new HealthEndpoint(healthPort,
+                () => sp.GetRequiredService<Orleans.Runtime.ISiloStatusOracle>().CurrentStatus == Orleans.Runtime.SiloStatus.Active,
+                sp.GetRequiredService<ILogger<HealthEndpoint>>()));
         return builder.Build();
     }
 
@@ -45,11 +54,12 @@ public static class SiloHost
                 silo.UseRedisClustering(cluster.RedisConnectionString);
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = cluster.ServiceId; });
                 silo.ConfigureEndpoints(
-                    IPAddress.Parse(cluster.AdvertisedAddress ?? "127.0.0.1"), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: false);
+                    IPAddress.Parse(cluster.AdvertisedAddress ?? "127.0.0.1"), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.ListenOnAnyAddress);
                 break;
             default:
                 throw new InvalidOperationException($"Cluster:Clustering '{cluster.Clustering}' is not one of localhost, redis");
         }
+        if (cluster.SiloName is { Length: > 0 } name) silo.Configure<SiloOptions>(o => o.SiloName = name);
         silo.UseSiloMetadata(cluster.Metadata); // placement reads it (accelerator=gpu), so every silo publishes its own
         silo.AddPrhGrains(store);
     }

@@ -27,6 +27,9 @@ done
 azurite_ok || { echo "could not install a working azurite@3.37.0 into .tools (npm install, 3 attempts)" >&2; exit 1; }
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# Deployment: renders every k8s/ overlay and validates it against the Kubernetes schemas and the
+# silo invariants, and proves the validator rejects broken renders (tests/Deploy/validate.sh).
+bash tests/Deploy/validate.sh || exit 1
 dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 
 rm -rf TestResults

@@ -5,9 +5,13 @@ namespace Prh.Client.Commands;
 /// <summary>The <c>prh</c> root command and its subcommands.</summary>
 public static class PrhCommand
 {
+    /// <summary>Prints the spans of commands that talk to a cluster on the console (OTLP export follows OTEL_* variables).</summary>
+    public static Option<bool> TraceConsole { get; } = new("--trace-console") { Description = "Print trace spans on the console", Recursive = true };
+
     public static RootCommand Build()
     {
         var root = new RootCommand("PRH Cluster: representational alignment of neural networks (Huh et al. 2024), exact and fast.");
+        root.Options.Add(TraceConsole);
         root.Subcommands.Add(MetricCommand.Build());
         root.Subcommands.Add(ScoreCommand.Build());
         root.Subcommands.Add(MatrixCommand.Build());

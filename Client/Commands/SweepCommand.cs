@@ -2,6 +2,8 @@ using System.CommandLine;
 using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Telemetry;
+using System.Diagnostics;
 
 namespace Prh.Client.Commands;
 
@@ -42,12 +44,17 @@ internal static class SweepCommand
         {
             var definition = SweepSpecFile.Load(parse.GetValue(spec)!);
             string[] gateways = parse.GetValue(gateway) ?? [];
+            bool console = parse.GetValue(PrhCommand.TraceConsole);
             await using var cluster = gateways.Length > 0
-                ? await ClusterConnection.Remote(gateways)
-                : await ClusterConnection.Embedded(parse.GetValue(data)!);
+                ? await ClusterConnection.Remote(gateways, console)
+                : await ClusterConnection.Embedded(parse.GetValue(data)!, console);
+            // The sweep's trace starts here: every grain call and silo below joins it.
+            using var span = PrhTelemetry.Source.StartActivity("prh.sweep.run", ActivityKind.Client);
+            span?.SetTag("prh.sweep", definition.Name);
             var grain = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
             await grain.Submit(definition);
             var status = await WaitForEnd(grain, Console.Error);
+            if (status.Phase != SweepPhase.Completed) span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", status.Errors));
             if (status.Phase != SweepPhase.Completed)
                 throw new InvalidOperationException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
             var results = await grain.GetResults();
@@ -68,7 +75,9 @@ internal static class SweepCommand
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             var definition = SweepSpecFile.Load(parse.GetValue(spec)!);
-            await using var cluster = await Connect(parse.GetValue(gateway));
+            await using var cluster = await Connect(parse.GetValue(gateway), parse.GetValue(PrhCommand.TraceConsole));
+            using var span = PrhTelemetry.Source.StartActivity("prh.sweep.submit", ActivityKind.Client);
+            span?.SetTag("prh.sweep", definition.Name);
             var status = await cluster.Client.GetGrain<ISweepGrain>(definition.Name).Submit(definition);
             Console.Out.WriteLine(status.Id);
             return 0;
@@ -169,8 +178,8 @@ internal static class SweepCommand
             ?? throw new ArgumentException($"sweep '{id}' has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
     }
 
-    private static Task<ClusterConnection> Connect(string[]? gateways) =>
-        ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"]);
+    private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
+        ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"], traceConsole);
 
     /// <summary>Polls until the sweep finishes, printing a line whenever its progress changes.</summary>
     private static async Task<SweepStatus> WaitForEnd(ISweepGrain grain, TextWriter progress)
@@ -190,10 +199,10 @@ internal static class SweepCommand
     private static string Describe(SweepStatus s) =>
         $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}, " +
         $"layer pairs scored {s.LayerPairsScored}" + (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
-        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "");
+        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "") + (s.TraceId is { } t ? $"; trace {t}" : "");
 
     private static string StatusJson(SweepStatus s) =>
         $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
         $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
-        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}]}}";
+        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}], \"trace_id\": {(s.TraceId is { } t ? Json.String(t) : "null")}}}";
 }

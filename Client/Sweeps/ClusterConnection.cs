@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Prh.Grains.Telemetry;
 using Prh.Silo;
 
 namespace Prh.Client.Sweeps;
@@ -24,25 +25,29 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public IClusterClient Client { get; }
 
-    public static async Task<ClusterConnection> Embedded(string dataDirectory)
+    /// <param name="traceConsole">Also print spans on the console (--trace-console).</param>
+    public static async Task<ClusterConnection> Embedded(string dataDirectory, bool traceConsole = false)
     {
         var host = SiloHost.Create(
         [
             $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}",
             "--Store:Kind=file", $"--Store:DataDirectory={Path.GetFullPath(dataDirectory)}",
+            $"--Telemetry:Console={traceConsole}",
         ]);
         await host.StartAsync();
         return new ClusterConnection(host);
     }
 
     /// <summary>Connects through gateways given as host:port (loopback by default).</summary>
-    public static async Task<ClusterConnection> Remote(IReadOnlyList<string> gateways, string clusterId = "prh", string serviceId = "prh")
+    public static async Task<ClusterConnection> Remote(IReadOnlyList<string> gateways, bool traceConsole = false, string clusterId = "prh", string serviceId = "prh")
     {
         var endpoints = gateways.Select(Parse).ToArray();
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddPrhOpenTelemetry(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "prh", traceConsole);
         builder.UseOrleansClient(client =>
         {
+            client.AddActivityPropagation();
             client.UseStaticClustering(endpoints);
             client.Configure<Orleans.Configuration.ClusterOptions>(o => { o.ClusterId = clusterId; o.ServiceId = serviceId; });
         });

@@ -17,7 +17,8 @@ public sealed record SweepStatus(
     [property: Id(5)] int MetricCount,
     [property: Id(6)] long LayerPairsScored,
     [property: Id(7)] IReadOnlyList<string> Errors,
-    [property: Id(8)] IReadOnlyList<string> Extraction)
+    [property: Id(8)] IReadOnlyList<string> Extraction,
+    [property: Id(9)] string? TraceId)
 {
     public bool IsFinished => Phase is SweepPhase.Completed or SweepPhase.Failed;
 }

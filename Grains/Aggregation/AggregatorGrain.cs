@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Aggregation;
 
@@ -40,6 +41,7 @@ public sealed class AggregatorGrain(
         {
             if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key)) continue;
             _failures.Remove(key);
+            PrhTelemetry.QueuedPairs.Add(1);
             _inFlight[key] = ScorePair(metric, key, first, second);
         }
         return Task.CompletedTask;
@@ -115,6 +117,7 @@ public sealed class AggregatorGrain(
         {
             _slots.Release();
             _inFlight.Remove(key);
+            PrhTelemetry.QueuedPairs.Add(-1);
         }
     }
 }

@@ -10,6 +10,7 @@ using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Aggregation;
 
@@ -40,12 +41,16 @@ public sealed class LocalFeatureCache(IActivationStore store, IGrainFactory grai
         var sketch = await Sketch(features);
         var spec = metric.ToSpec();
         if (PieceName(features, sketch, spec) is not { } name || Has(sketch, spec)) return sketch;
+        using var span = PrhTelemetry.Source.StartActivity("prh.sketch.piece");
+        span?.SetTag("prh.piece", name);
         var blob = await grains.GetGrain<ISketchPieceGrain>(name).Ensure(features, metric);
         if (Has(sketch, spec)) return sketch; // the piece was built on this silo, into this very sketch
         try
         {
             Seed(sketch, spec, await store.GetAsync(blob));
             Interlocked.Increment(ref _piecesLoaded);
+            span?.SetTag("prh.cache_hit", true);
+            PrhTelemetry.CacheHits.Add(1, new KeyValuePair<string, object?>("prh.kind", "sketch"));
         }
         catch (Exception e) when (e is CorruptBlobException or BlobNotFoundException or InvalidDataException)
         {
@@ -62,8 +67,11 @@ public sealed class LocalFeatureCache(IActivationStore store, IGrainFactory grai
         if (await store.ReadDocumentAsync(name) is { } index && Parse(index.Content) is { } stored && await store.ExistsAsync(stored))
             return stored;
         var sketch = await Sketch(features);
+        using var span = PrhTelemetry.Source.StartActivity("prh.sketch.build");
+        span?.SetTag("prh.piece", name);
         byte[] bytes = await Task.Run(() => Build(sketch, metric.ToSpec()));
         Interlocked.Increment(ref _piecesComputed);
+        PrhTelemetry.CacheMisses.Add(1, new KeyValuePair<string, object?>("prh.kind", "sketch"));
         var blob = await store.PutAsync(bytes);
         var existing = await store.ReadDocumentAsync(name);
         await store.WriteDocumentAsync(name, Encoding.UTF8.GetBytes($"{blob.Sha256} {blob.Length}"), existing?.ETag);

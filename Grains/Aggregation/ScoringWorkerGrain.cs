@@ -4,6 +4,7 @@ using Prh.Alignment.Scoring;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Aggregation;
 
@@ -12,16 +13,34 @@ namespace Prh.Grains.Aggregation;
 /// aggregator's pairs spread over every silo; reentrant, since the numeric work runs on the thread pool.
 /// </summary>
 [RandomPlacement, Reentrant]
-public sealed class ScoringWorkerGrain(LocalFeatureCache cache) : Grain, IScoringWorkerGrain
+public sealed class ScoringWorkerGrain(LocalFeatureCache cache, ILocalSiloDetails silo) : Grain, IScoringWorkerGrain
 {
     public async Task<PairScore> Score(MetricConfig metric, FeatureInfo first, FeatureInfo second)
     {
-        var spec = metric.ToSpec();
-        var x = await cache.Sketch(first, metric);
-        var y = await cache.Sketch(second, metric);
-        // Seconds of numeric work: off the grain scheduler, on the thread pool.
-        var result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
-        return new PairScore(result.BestScore, result.BestIndices is { } b ? [b.X, b.Y] : null,
-            (long)x.LayerCount * y.LayerCount);
+        using var span = PrhTelemetry.Source.StartActivity("prh.score.pair");
+        span?.SetTag("prh.metric", metric.Key);
+        span?.SetTag("prh.backend", "cpu");
+        span?.SetTag("prh.silo", silo.SiloAddress.ToString());
+        span?.SetTag("prh.first", first.Blob.Sha256);
+        span?.SetTag("prh.second", second.Blob.Sha256);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var spec = metric.ToSpec();
+            var x = await cache.Sketch(first, metric);
+            var y = await cache.Sketch(second, metric);
+            // Seconds of numeric work: off the grain scheduler, on the thread pool.
+            var result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
+            long layerPairs = (long)x.LayerCount * y.LayerCount;
+            span?.SetTag("prh.layer_pairs", layerPairs);
+            PrhTelemetry.LayerPairsScored.Add(layerPairs, new KeyValuePair<string, object?>("prh.metric", metric.Key));
+            PrhTelemetry.TileSeconds.Record(watch.Elapsed.TotalSeconds);
+            return new PairScore(result.BestScore, result.BestIndices is { } b ? [b.X, b.Y] : null, layerPairs);
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
     }
 }

@@ -4,6 +4,7 @@ using Prh.Contracts.Grains;
 using Prh.Contracts.Storage;
 using Prh.Extraction;
 using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Extraction;
 
@@ -16,6 +17,27 @@ public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStor
 {
     public async Task<ShardOutput> Extract(ShardRequest request)
     {
+        using var span = PrhTelemetry.Source.StartActivity("prh.extraction.shard");
+        span?.SetTag("prh.model", request.Source.Path);
+        span?.SetTag("prh.shard", request.Shard.Sha256);
+        span?.SetTag("prh.silo", silo.SiloAddress.ToString());
+        try
+        {
+            var output = await ExtractOrFind(request);
+            span?.SetTag("prh.provider", output.ExecutionProvider);
+            span?.SetTag("prh.cache_hit", output.Cached);
+            (output.Cached ? PrhTelemetry.CacheHits : PrhTelemetry.CacheMisses).Add(1, new KeyValuePair<string, object?>("prh.kind", "extraction"));
+            return output;
+        }
+        catch (Exception e)
+        {
+            span.Fail(e);
+            throw;
+        }
+    }
+
+    private async Task<ShardOutput> ExtractOrFind(ShardRequest request)
+    {
         string index = $"extractions/{this.GetPrimaryKeyString()}";
         if (await store.ReadDocumentAsync(index) is { } stored)
         {
@@ -24,9 +46,12 @@ public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStor
             if (await store.ExistsAsync(blob)) return new ShardOutput(blob, parts[2], parts[3], Cached: true);
         }
         (Prh.Alignment.Features.ModelFeatures features, string provider) result;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             result = await sessions.Run(request);
+            PrhTelemetry.ExtractedSamples.Add(result.features.SampleCount);
+            PrhTelemetry.ExtractionSeconds.Record(watch.Elapsed.TotalSeconds);
         }
         catch (ExtractionException e)
         {

@@ -8,6 +8,7 @@ using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Extraction;
 using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Models;
 
@@ -45,6 +46,9 @@ public sealed class ModelGrain(
 
     private async Task Extract(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {
+        using var span = PrhTelemetry.Source.StartActivity("prh.model.extract");
+        span?.SetTag("prh.model", this.GetPrimaryKeyString());
+        span?.SetTag("prh.source", source.Path);
         try
         {
             if (shardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {shardSize}");
@@ -72,6 +76,7 @@ public sealed class ModelGrain(
         }
         catch (Exception e)
         {
+            span.Fail(e);
             _progress = _progress with { Error = $"{source.Path}: {e.Message}" };
         }
     }
@@ -187,6 +192,9 @@ public sealed class ModelGrain(
 
     public async Task<FeatureInfo> Import(string featuresPath)
     {
+        using var span = PrhTelemetry.Source.StartActivity("prh.model.import");
+        span?.SetTag("prh.model", this.GetPrimaryKeyString());
+        span?.SetTag("prh.source", featuresPath);
         var (info, content) = await Task.Run(async () => Read(await Local(featuresPath)));
         var blob = await store.PutAsync(content);
         var features = info with { Blob = blob };

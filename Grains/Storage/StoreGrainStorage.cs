@@ -166,7 +166,8 @@ public static class PrhStorageExtensions
     public static IServiceCollection AddPrhStorage(this IServiceCollection services, ActivationStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        services.AddSingleton<IActivationStore>(_ => ActivationStoreFactory.Create(options));
+        // Reads and writes are traced and counted (Grains/Telemetry).
+        services.AddSingleton<IActivationStore>(_ => new Telemetry.TracedActivationStore(ActivationStoreFactory.Create(options)));
         services.AddSingleton<StoreGrainStorage>();
         // One instance under both names: the documents do not depend on the provider name.
         services.AddGrainStorage(ProviderName, (sp, _) => sp.GetRequiredService<StoreGrainStorage>());

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Prh.Grains.Telemetry;
 using Orleans.Concurrency;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
@@ -15,6 +17,7 @@ public sealed class SweepState
     [Id(3)] public int MetricsDone { get; set; }
     [Id(4)] public List<string> Errors { get; set; } = [];
     [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
+    [Id(6)] public string? TraceId { get; set; }
 }
 
 /// <summary>
@@ -53,6 +56,7 @@ public sealed class SweepGrain(
         state.State.Errors = [];
         state.State.Failed = [];
         state.State.Imported = [];
+        state.State.TraceId = Activity.Current?.TraceId.ToHexString(); // the submitter's trace: the whole sweep is one trace
         await state.WriteStateAsync();
         _running = Run();
         return await GetStatus();
@@ -67,7 +71,7 @@ public sealed class SweepGrain(
                 layerPairs += await Aggregator(definition, metric).GetLayerPairsScored();
         return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
-            state.State.MetricsDone, definition?.Metrics.Count ?? 0, layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList());
+            state.State.MetricsDone, definition?.Metrics.Count ?? 0, layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId);
     }
 
     public async Task<IReadOnlyList<MetricMatrix>> GetResults()
@@ -90,6 +94,9 @@ public sealed class SweepGrain(
         {
             if (state.State.Phase == SweepPhase.Importing)
             {
+                using var importing = PrhTelemetry.Source.StartActivity("prh.sweep.import");
+                importing?.SetTag("prh.sweep", this.GetPrimaryKeyString());
+                importing?.SetTag("prh.models", definition.Models.Count);
                 var dataset = GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset);
                 foreach (var model in definition.Models)
                 {
@@ -103,6 +110,7 @@ public sealed class SweepGrain(
                     }
                     catch (Exception e)
                     {
+                        importing.Fail(e);
                         state.State.Failed[model.Id] = e.Message;
                         state.State.Errors.Add($"model '{model.Id}': {e.Message}");
                     }
@@ -115,6 +123,9 @@ public sealed class SweepGrain(
             var models = Entries(definition);
             for (int m = state.State.MetricsDone; m < definition.Metrics.Count; m++)
             {
+                using var scoring = PrhTelemetry.Source.StartActivity("prh.sweep.score");
+                scoring?.SetTag("prh.sweep", this.GetPrimaryKeyString());
+                scoring?.SetTag("prh.metric", definition.Metrics[m].Key);
                 var aggregator = Aggregator(definition, definition.Metrics[m]);
                 await aggregator.Ensure(definition.Metrics[m], models);
                 while (!await aggregator.IsComplete(models)) await Task.Delay(PollInterval);

@@ -173,8 +173,9 @@ public sealed class StoreGrainStorageTests : IDisposable
         Assert.IsType<StoreGrainStorage>(prh);
         Assert.Same(prh, services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
         Assert.Same(prh, services.GetRequiredService<IGrainStorage>());
-        var store = Assert.IsType<FileActivationStore>(services.GetRequiredService<IActivationStore>());
-        Assert.Equal(Path.GetFullPath(_root), store.RootDirectory);
+        // The configured store, behind the tracing decorator every silo uses.
+        var store = Assert.IsType<Prh.Grains.Telemetry.TracedActivationStore>(services.GetRequiredService<IActivationStore>());
+        Assert.Equal(new FileActivationStore(_root).Description, store.Description);
     }
 
     public void Dispose()

@@ -17,9 +17,14 @@ public static class PrhProcesses
     }
 
     /// <summary>Runs prh to completion (3 minutes at most).</summary>
-    public static (int Exit, string Stdout, string Stderr) Run(params string[] args)
+    public static (int Exit, string Stdout, string Stderr) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs prh with extra environment variables.</summary>
+    public static (int Exit, string Stdout, string Stderr) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        using var p = Process.Start(PrhProcess(args))!;
+        var start = PrhProcess(args);
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var p = Process.Start(start)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
         if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"prh {string.Join(' ', args)} did not finish"); }

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using OpenTelemetry.Trace;
+using Orleans.TestingHost;
+using Prh.Cluster.Tests.Sweeps;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Sweeps;
+using Prh.Grains;
+using Prh.Grains.Telemetry;
+using Prh.Silo;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+
+namespace Prh.Cluster.Tests.Telemetry;
+
+/// <summary>One sweep, one trace: from the submitter through every silo and phase; OTLP export; health probes.</summary>
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task A_sweep_on_three_silos_is_one_trace_covering_every_silo_and_phase()
+    {
+        var exported = new List<Activity>();
+        var builder = new InProcessTestClusterBuilder(3);
+        var store = TestClusters.FileStore();
+        builder.ConfigureSilo((_, silo) => silo.AddPrhGrains(store));
+        builder.ConfigureSiloHost((_, host) => host.Services.AddPrhOpenTelemetry("prh-test", tracing: t => t.AddInMemoryExporter(exported)));
+        builder.ConfigureClient(client => client.AddActivityPropagation());
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        ActivityTraceId trace;
+        SweepStatus status;
+        try
+        {
+            using (var root = PrhTelemetry.Source.StartActivity("test.sweep", ActivityKind.Client))
+            {
+                Assert.NotNull(root);
+                trace = root.TraceId;
+                var models = SweepTests.AllModels();
+                var sweep = cluster.Client.GetGrain<ISweepGrain>("traced");
+                await sweep.Submit(SweepTests.Definition("traced", "fixtures", models));
+                status = await SweepTests.Finish(sweep);
+            }
+            Assert.Equal(SweepPhase.Completed, status.Phase);
+            Assert.Equal(trace.ToHexString(), status.TraceId);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+
+        List<Activity> spans;
+        lock (exported) spans = exported.Where(a => a.Source.Name == PrhTelemetry.Name).DistinctBy(a => a.SpanId).ToList();
+        Assert.All(spans, s => Assert.Equal(trace, s.TraceId));
+        foreach (string phase in new[] { "prh.sweep.import", "prh.model.import", "prh.sweep.score", "prh.score.pair", "prh.sketch.build", "prh.store.put", "prh.store.get" })
+            Assert.Contains(spans, s => s.OperationName == phase);
+        var pairs = spans.Where(s => s.OperationName == "prh.score.pair").ToList();
+        Assert.All(pairs, p =>
+        {
+            Assert.NotNull(p.GetTagItem("prh.metric"));
+            Assert.Equal("cpu", p.GetTagItem("prh.backend"));
+            Assert.True((long)p.GetTagItem("prh.layer_pairs")! > 0);
+        });
+        Assert.Equal(3, pairs.Select(p => p.GetTagItem("prh.silo")).Distinct().Count());
+        Assert.All(spans.Where(s => s.OperationName.StartsWith("prh.store.")), s => Assert.NotNull(s.GetTagItem("prh.bytes")));
+    }
+
+    [Fact]
+    public async Task Sweep_run_delivers_its_spans_to_an_otlp_http_receiver()
+    {
+        int port = FreePort();
+        var bodies = new List<byte[]>();
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var receiving = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try { context = await listener.GetContextAsync(); }
+                catch (Exception) { return; }
+                using var body = new MemoryStream();
+                await context.Request.InputStream.CopyToAsync(body);
+                if (context.Request.Url!.AbsolutePath == "/v1/traces") lock (bodies) bodies.Add(body.ToArray());
+                context.Response.StatusCode = 200;
+                context.Response.Close();
+            }
+        });
+
+        string folder = Directory.CreateTempSubdirectory("prh-otlp-").FullName;
+        string spec = WriteSpec(folder, "otlp-sweep", SweepTests.VisionModels().Take(2), [("cka", null)]);
+        var run = RunWith(new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}",
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_SERVICE_NAME"] = "prh-otlp-test",
+        }, "sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
+        Assert.True(run.Exit == 0, run.Stderr);
+        listener.Stop();
+        await receiving;
+
+        string received;
+        lock (bodies) received = string.Join("\n", bodies.Select(b => Encoding.UTF8.GetString(b)));
+        Assert.Contains("prh.sweep.run", received);       // the client's span
+        Assert.Contains("prh.score.pair", received);      // the silo's spans, in the same export
+        Assert.Contains("otlp-sweep", received);          // the sweep id attribute
+        Assert.Contains("prh-otlp-test", received);       // OTEL_SERVICE_NAME
+    }
+
+    [Fact]
+    public void Health_probes_answer_ready_only_once_joined()
+    {
+        Assert.Equal(200, HealthEndpoint.Answer("/healthz/live", joined: false).Status);
+        Assert.Equal(503, HealthEndpoint.Answer("/healthz/ready", joined: false).Status);
+        Assert.Equal(200, HealthEndpoint.Answer("/healthz/ready", joined: true).Status);
+        Assert.Equal(404, HealthEndpoint.Answer("/healthz/other", joined: true).Status);
+    }
+
+    [Fact]
+    public async Task A_silo_process_serves_its_health_probes()
+    {
+        int siloPort = FreePort(), gatewayPort = FreePort(), healthPort = FreePort();
+        string data = Directory.CreateTempSubdirectory("prh-health-").FullName;
+        await using var silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+            $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}"]));
+        await silo.WaitForPort(healthPort);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{healthPort}/healthz/live")).StatusCode);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpStatusCode ready;
+        while ((ready = (await http.GetAsync($"http://127.0.0.1:{healthPort}/healthz/ready")).StatusCode) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
+            await Task.Delay(100);
+        }
+        Assert.Equal(HttpStatusCode.OK, ready);
+    }
+}
