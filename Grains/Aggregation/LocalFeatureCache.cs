@@ -140,14 +140,7 @@ public sealed class LocalFeatureCache(IActivationStore store, IGrainFactory grai
 
     private async Task<ModelSketch> Build(FeatureInfo features)
     {
-        string path = Path.Combine(_folder, $"{features.Blob.Sha256}.{features.Format}");
-        if (!File.Exists(path))
-        {
-            byte[] content = await store.GetAsync(features.Blob); // verified against its hash
-            string temp = path + $".{Guid.NewGuid():N}.tmp";
-            await File.WriteAllBytesAsync(temp, content);
-            File.Move(temp, path, overwrite: true);
-        }
+        string path = await LocalCopies.Ensure(store, features.Blob, Path.Combine(_folder, $"{features.Blob.Sha256}.{features.Format}"));
         return new ModelSketch(FeaturePreparation.Prepare(FeatureFile.Open(path)));
     }
 }

@@ -63,13 +63,7 @@ public sealed class ExtractionSessions(IActivationStore store, ILogger<Extractio
     /// <summary>The shard's tensors under the model's input names (a dataset input of the same name unless mapped).</summary>
     private async Task<Dictionary<string, Tensor>> ShardInputs(ShardRequest request, FeatureExtractor extractor)
     {
-        string path = Path.Combine(_folder, $"{request.Shard.Sha256}.safetensors");
-        if (!File.Exists(path))
-        {
-            string temp = path + $".{Guid.NewGuid():N}.tmp";
-            await File.WriteAllBytesAsync(temp, await store.GetAsync(request.Shard));
-            File.Move(temp, path, overwrite: true);
-        }
+        string path = await LocalCopies.Ensure(store, request.Shard, Path.Combine(_folder, $"{request.Shard.Sha256}.safetensors"));
         var dataset = SafetensorsFile.Read(path).ToDictionary(t => t.Name);
         var inputs = new Dictionary<string, Tensor>();
         foreach (var input in extractor.Inputs)

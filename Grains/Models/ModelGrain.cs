@@ -214,16 +214,11 @@ public sealed class ModelGrain(
     private async Task<string> Local(string path)
     {
         if (!BlobRef.TryParseUri(path, out var blob)) return path;
+        string stem = Path.Combine(Path.GetTempPath(), $"prh-import-{blob.Sha256}");
+        foreach (string copy in new[] { stem + ".npy", stem + ".safetensors" })
+            if (File.Exists(copy)) return copy;
         byte[] bytes = await store.GetAsync(blob);
-        string extension = bytes.AsSpan().StartsWith(NpyMagic) ? ".npy" : ".safetensors";
-        string local = Path.Combine(Path.GetTempPath(), $"prh-import-{blob.Sha256}{extension}");
-        if (!File.Exists(local))
-        {
-            string temp = local + $".{Guid.NewGuid():N}.tmp";
-            await File.WriteAllBytesAsync(temp, bytes);
-            File.Move(temp, local, overwrite: true);
-        }
-        return local;
+        return await LocalCopies.Write(bytes, stem + (bytes.AsSpan().StartsWith(NpyMagic) ? ".npy" : ".safetensors"));
     }
 
     /// <summary>Checks the file (header, size, every value for NaN and Inf) and reads its bytes.</summary>
