@@ -213,6 +213,32 @@ public static class SafetensorsFile
     /// </summary>
     public static void Write(string path, IEnumerable<(string Name, int[] Shape, double[] Values, TensorDType DType)> tensors)
     {
+        var (list, header) = Prepare(tensors);
+        try
+        {
+            using var file = new AtomicFileWriter(path);
+            WriteTo(file.Stream, list, header, path);
+            file.Commit();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new TensorFileException(path, $"cannot write: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The bytes <see cref="Write"/> would put in a file, for callers that store them elsewhere (a blob store).</summary>
+    public static byte[] Encode(IEnumerable<(string Name, int[] Shape, double[] Values, TensorDType DType)> tensors)
+    {
+        var (list, header) = Prepare(tensors);
+        using var stream = new MemoryStream();
+        WriteTo(stream, list, header, "safetensors");
+        return stream.ToArray();
+    }
+
+    /// <summary>Checks the tensors and builds the JSON header (padded to 8 bytes).</summary>
+    private static (List<(string Name, int[] Shape, double[] Values, TensorDType DType)> List, MemoryStream Header) Prepare(
+        IEnumerable<(string Name, int[] Shape, double[] Values, TensorDType DType)> tensors)
+    {
         var list = tensors.ToList();
         var names = new HashSet<string>(StringComparer.Ordinal);
         var offsets = new (ulong Begin, ulong End)[list.Count];
@@ -256,22 +282,18 @@ public static class SafetensorsFile
         }
         while (json.Length % 8 != 0) json.WriteByte((byte)' ');
 
+        return (list, json);
+    }
+
+    private static void WriteTo(Stream stream, List<(string Name, int[] Shape, double[] Values, TensorDType DType)> list, MemoryStream json, string what)
+    {
         var length = new byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)json.Length);
-        try
-        {
-            using var file = new AtomicFileWriter(path);
-            file.Stream.Write(length);
-            json.Position = 0;
-            json.CopyTo(file.Stream);
-            foreach (var (name, _, values, dtype) in list)
-                TensorCodec.WriteValues(file.Stream, dtype, values, $"{path}: tensor '{name}'");
-            file.Commit();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TensorFileException(path, $"cannot write: {e.Message}", e);
-        }
+        stream.Write(length);
+        json.Position = 0;
+        json.CopyTo(stream);
+        foreach (var (name, _, values, dtype) in list)
+            TensorCodec.WriteValues(stream, dtype, values, $"{what}: tensor '{name}'");
     }
 
     private static string DTypeName(TensorDType dtype) => dtype switch

@@ -66,17 +66,6 @@ public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStor
     }
 
     /// <summary>A shard's features as safetensors, one float32 layers.i tensor per layer (the activations are float32).</summary>
-    internal static byte[] Encode(Prh.Alignment.Features.ModelFeatures features)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"prh-shard-{Guid.NewGuid():N}.safetensors");
-        try
-        {
-            SafetensorsFile.Write(path, features.Layers.Select((l, i) => ($"layers.{i}", new[] { l.SampleCount, l.Width }, l.Data, TensorDType.Float32)));
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    internal static byte[] Encode(Prh.Alignment.Features.ModelFeatures features) =>
+        SafetensorsFile.Encode(features.Layers.Select((l, i) => ($"layers.{i}", new[] { l.SampleCount, l.Width }, l.Data, TensorDType.Float32)));
 }

@@ -114,21 +114,12 @@ public sealed class ModelGrain(
         for (int start = 0; start < n; start += shardSize)
         {
             int count = Math.Min(shardSize, n - start);
-            string path = Path.Combine(Path.GetTempPath(), $"prh-shard-{Guid.NewGuid():N}.safetensors");
-            try
+            shards.Add(SafetensorsFile.Encode(tensors.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p =>
             {
-                SafetensorsFile.Write(path, tensors.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p =>
-                {
-                    int row = p.Value.Values.Length / n;
-                    return (p.Key, (int[])[count, .. p.Value.Shape[1..]], p.Value.Values.AsSpan(start * row, count * row).ToArray(),
-                        p.Value.SourceType == TensorDType.Float64 ? TensorDType.Float64 : TensorDType.Float32);
-                }));
-                shards.Add(File.ReadAllBytes(path));
-            }
-            finally
-            {
-                File.Delete(path);
-            }
+                int row = p.Value.Values.Length / n;
+                return (p.Key, (int[])[count, .. p.Value.Shape[1..]], p.Value.Values.AsSpan(start * row, count * row).ToArray(),
+                    p.Value.SourceType == TensorDType.Float64 ? TensorDType.Float64 : TensorDType.Float32);
+            })));
         }
         return shards;
     }
