@@ -128,6 +128,44 @@ public sealed class SweepTests
         }
     }
 
+    /// <summary>Two sweeps over the same models submitted at the same moment: each pair is scored once.</summary>
+    [Fact]
+    public async Task Concurrent_sweeps_sharing_models_score_each_pair_once()
+    {
+        var models = VisionModels();
+        var alone = await TestClusters.Start(TestClusters.FileStore(), silos: 2);
+        long once;
+        try
+        {
+            var sweep = alone.Client.GetGrain<ISweepGrain>("alone");
+            await sweep.Submit(Definition("alone", "fixtures", models));
+            once = (await Finish(sweep)).LayerPairsScored;
+        }
+        finally
+        {
+            await alone.DisposeAsync();
+        }
+
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), silos: 3);
+        try
+        {
+            var a = cluster.Client.GetGrain<ISweepGrain>("twin-a");
+            var b = cluster.Client.GetGrain<ISweepGrain>("twin-b");
+            await Task.WhenAll(a.Submit(Definition("twin-a", "fixtures", models)), b.Submit(Definition("twin-b", "fixtures", models)));
+            var (sa, sb) = (await Finish(a), await Finish(b));
+            Assert.Equal(SweepPhase.Completed, sa.Phase);
+            Assert.Equal(SweepPhase.Completed, sb.Phase);
+            Assert.Equal(once, sa.LayerPairsScored); // both see the shared aggregators' count: the pairs of one sweep
+            Assert.Equal(once, sb.LayerPairsScored);
+            AssertMatchesManifest(await a.GetResults(), models);
+            AssertMatchesManifest(await b.GetResults(), models);
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task Results_survive_stopping_every_silo()
     {
