@@ -1,7 +1,7 @@
 namespace Prh.Alignment.Features;
 
 /// <summary>
-/// Seeded synthetic "models" for demos and benchmarks, shaped like the fixtures' pipeline models:
+/// Seeded synthetic "models" for benchmarks and tests, shaped like the fixtures' pipeline models:
 /// every model sees a shared latent Z (the "platonic" structure) through its own random maps, with a
 /// depth profile (alignment peaks mid-network), private structure, heavy-tailed noise and a few
 /// "massive activation" channels, so the clamp and the normalisation matter. Not data from a network.
@@ -10,19 +10,10 @@ public static class SyntheticZoo
 {
     public const int SharedRank = 16;
 
-    /// <summary>
-    /// One model: <paramref name="layers"/> x <paramref name="width"/> features of <paramref name="samples"/>
-    /// inputs. Models of one <paramref name="family"/> also share a family latent, so they align more
-    /// with each other than with the rest of the zoo.
-    /// </summary>
-    public static ModelFeatures Model(string name, int samples, int layers, int width, int seed, int sharedSeed = 1, int? family = null)
+    /// <summary>One model: <paramref name="layers"/> x <paramref name="width"/> features of <paramref name="samples"/> inputs.</summary>
+    public static ModelFeatures Model(string name, int samples, int layers, int width, int seed, int sharedSeed = 1)
     {
         double[] shared = Gaussian(new Random(sharedSeed), samples * SharedRank);
-        if (family is { } f)
-        {
-            double[] familyLatent = Gaussian(new Random(1000 + f), samples * SharedRank);
-            for (int i = 0; i < shared.Length; i++) shared[i] = 0.6 * shared[i] + 0.8 * familyLatent[i];
-        }
         var random = new Random(seed);
         double peak = 0.3 + 0.4 * random.NextDouble();
         double[] map = Gaussian(random, SharedRank * width, 1 / Math.Sqrt(SharedRank));
