@@ -29,7 +29,13 @@ public static class SiloHost
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var cluster = builder.Configuration.GetSection("Cluster").Get<PrhClusterOptions>() ?? new PrhClusterOptions();
         var store = builder.Configuration.GetSection("Store").Get<ActivationStoreOptions>() ?? new ActivationStoreOptions();
-        builder.UseOrleans(silo => Configure(silo, cluster, store));
+        builder.UseOrleans(silo =>
+        {
+            Configure(silo, cluster, store);
+            // Orleans' own knobs by their names, e.g. --Membership:ProbeTimeout=00:00:02, --Messaging:ResponseTimeout=00:00:10.
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Membership"));
+            silo.Configure<SiloMessagingOptions>(builder.Configuration.GetSection("Messaging"));
+        });
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(cluster.ShutdownTimeoutSeconds));
         builder.Services.AddPrhOpenTelemetry(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "prh-silo",
             console: builder.Configuration.GetValue<bool>("Telemetry:Console"));

@@ -181,13 +181,31 @@ internal static class SweepCommand
     private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
         ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"], traceConsole);
 
-    /// <summary>Polls until the sweep finishes, printing a line whenever its progress changes.</summary>
+    /// <summary>
+    /// Polls until the sweep finishes, printing a line whenever its progress changes. While a silo is
+    /// failing under the sweep (until the cluster declares it dead and the grain re-activates) polls are
+    /// repeated for up to two minutes.
+    /// </summary>
     private static async Task<SweepStatus> WaitForEnd(ISweepGrain grain, TextWriter progress)
     {
         string? last = null;
+        var unavailableSince = (DateTime?)null;
         while (true)
         {
-            var status = await grain.GetStatus();
+            SweepStatus status;
+            try
+            {
+                status = await grain.GetStatus();
+                unavailableSince = null;
+            }
+            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException))
+            {
+                unavailableSince ??= DateTime.UtcNow;
+                if (DateTime.UtcNow - unavailableSince > TimeSpan.FromMinutes(2)) throw;
+                progress.WriteLine($"sweep {grain.GetPrimaryKeyString()}: cluster unavailable ({e.GetType().Name}); retrying");
+                await Task.Delay(1000);
+                continue;
+            }
             string line = Describe(status);
             if (line != last) progress.WriteLine(line);
             last = line;

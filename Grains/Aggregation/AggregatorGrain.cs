@@ -27,6 +27,7 @@ public sealed class AggregatorGrain(
 {
     private const int MaxConcurrentPairs = 4;
     private const int WorkerCount = 64;
+    private const int WorkerAttempts = 3;
     private readonly Dictionary<string, Task> _inFlight = [];
     private readonly Dictionary<string, string> _failures = [];
     private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
@@ -94,14 +95,34 @@ public sealed class AggregatorGrain(
 
     private static string Key(FeatureInfo first, FeatureInfo second) => $"{first.Blob.Sha256}|{second.Blob.Sha256}";
 
+    /// <summary>
+    /// One worker per pair key (of a fixed set), placed at random, so pairs spread over the silos. A
+    /// failure of the silo under it is retried (the worker re-activates elsewhere); a refusal of the
+    /// input (ArgumentException and its kin) is not.
+    /// </summary>
+    private async Task<PairScore> ScoreOnWorker(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
+    {
+        var worker = GrainFactory.GetGrain<IScoringWorkerGrain>((long)(uint)StringComparer.Ordinal.GetHashCode(key) % WorkerCount);
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await worker.Score(metric, first.Features, second.Features);
+            }
+            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException) && attempt < WorkerAttempts)
+            {
+                logger.LogInformation(e, "{Metric} of {First} x {Second}: attempt {Attempt} failed; retrying", metric.Key, first.Id, second.Id, attempt);
+                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
+            }
+        }
+    }
+
     private async Task ScorePair(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
     {
         await _slots.WaitAsync();
         try
         {
-            // One worker per pair key (of a fixed set), placed at random: pairs spread over the silos.
-            var worker = GrainFactory.GetGrain<IScoringWorkerGrain>((long)(uint)StringComparer.Ordinal.GetHashCode(key) % WorkerCount);
-            var score = await worker.Score(metric, first.Features, second.Features);
+            var score = await ScoreOnWorker(metric, key, first, second);
             state.State.Pairs[key] = score;
             state.State.LayerPairsScored += score.LayerPairs;
             await _writes.WaitAsync();

@@ -33,6 +33,7 @@ public sealed class SweepGrain(
     ILogger<SweepGrain> logger) : Grain, ISweepGrain
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan SiloFailureBudget = TimeSpan.FromMinutes(2);
     private Task? _running;
     private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
 
@@ -104,8 +105,8 @@ public sealed class SweepGrain(
                     try
                     {
                         var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
-                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await grain.Import(model.Features!);
-                        await dataset.Register(model.Id, info.SampleCount);
+                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Retrying(() => grain.Import(model.Features!));
+                        await Retrying(async () => { await dataset.Register(model.Id, info.SampleCount); return true; });
                         state.State.Imported[model.Id] = info;
                     }
                     catch (Exception e)
@@ -127,8 +128,11 @@ public sealed class SweepGrain(
                 scoring?.SetTag("prh.sweep", this.GetPrimaryKeyString());
                 scoring?.SetTag("prh.metric", definition.Metrics[m].Key);
                 var aggregator = Aggregator(definition, definition.Metrics[m]);
-                await aggregator.Ensure(definition.Metrics[m], models);
-                while (!await aggregator.IsComplete(models)) await Task.Delay(PollInterval);
+                var metric = definition.Metrics[m];
+                await Retrying(async () => { await aggregator.Ensure(metric, models); return true; });
+                // Ensure again on every poll: an aggregator re-activated after its silo died has lost the pairs in flight.
+                while (!await Retrying(async () => { await aggregator.Ensure(metric, models); return await aggregator.IsComplete(models); }))
+                    await Task.Delay(PollInterval);
                 state.State.MetricsDone = m + 1;
                 await state.WriteStateAsync();
             }
@@ -147,14 +151,14 @@ public sealed class SweepGrain(
     private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
-        await grain.StartExtraction(onnx, inputs, definition.ShardSize);
+        await Retrying(async () => { await grain.StartExtraction(onnx, inputs, definition.ShardSize); return true; });
         while (true)
         {
             // A model grain re-activated elsewhere (its silo went away) has no extraction: start it
             // again; the shards already stored are found, not extracted again.
-            if (await grain.GetExtraction() is not { } progress)
+            if (await Retrying(grain.GetExtraction) is not { } progress)
             {
-                await grain.StartExtraction(onnx, inputs, definition.ShardSize);
+                await Retrying(async () => { await grain.StartExtraction(onnx, inputs, definition.ShardSize); return true; });
                 continue;
             }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
@@ -162,6 +166,26 @@ public sealed class SweepGrain(
             if (progress.Error is { } error) throw new InvalidOperationException(error);
             if (progress.Features is { } features) return features;
             await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>
+    /// A call to another grain, repeated while the silo under it is failing (it re-activates elsewhere
+    /// once the cluster declares the silo dead); refusals of the request itself are not repeated.
+    /// </summary>
+    private static async Task<T> Retrying<T>(Func<Task<T>> call)
+    {
+        var deadline = DateTime.UtcNow + SiloFailureBudget;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * attempt)));
+            }
         }
     }
 

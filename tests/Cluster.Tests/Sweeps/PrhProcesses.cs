@@ -46,6 +46,9 @@ public static class PrhProcesses
 
         public bool HasExited => _process.HasExited;
 
+        /// <summary>SIGKILL: the process dies at once, without any shutdown.</summary>
+        public void Kill() => _process.Kill(entireProcessTree: true);
+
         public async Task WaitForPort(int port)
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
