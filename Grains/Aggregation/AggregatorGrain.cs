@@ -103,18 +103,8 @@ public sealed class AggregatorGrain(
     private async Task<PairScore> ScoreOnWorker(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
     {
         var worker = GrainFactory.GetGrain<IScoringWorkerGrain>((long)(uint)StringComparer.Ordinal.GetHashCode(key) % WorkerCount);
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await worker.Score(metric, first.Features, second.Features);
-            }
-            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException) && attempt < WorkerAttempts)
-            {
-                logger.LogInformation(e, "{Metric} of {First} x {Second}: attempt {Attempt} failed; retrying", metric.Key, first.Id, second.Id, attempt);
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt));
-            }
-        }
+        return await SiloFailures.Retry(() => worker.Score(metric, first.Features, second.Features), WorkerAttempts,
+            onRetry: (e, attempt) => logger.LogInformation(e, "{Metric} of {First} x {Second}: attempt {Attempt} failed; retrying", metric.Key, first.Id, second.Id, attempt));
     }
 
     private async Task ScorePair(MetricConfig metric, string key, ModelEntry first, ModelEntry second)

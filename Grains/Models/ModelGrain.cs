@@ -88,17 +88,7 @@ public sealed class ModelGrain(
             request.Model.Sha256, request.Shard.Sha256, string.Join(",", request.Source.Layers ?? []), request.Source.LayerOp,
             request.Source.Pool, request.Source.Mask,
             string.Join(",", (request.Source.Inputs ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))))));
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await GrainFactory.GetGrain<IExtractionGrain>(key).Extract(request);
-            }
-            catch (Exception e) when (e is not ArgumentException && attempt < ShardAttempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
-            }
-        }
+        return await SiloFailures.Retry(() => GrainFactory.GetGrain<IExtractionGrain>(key).Extract(request), ShardAttempts);
     }
 
     /// <summary>The dataset's inputs cut into shards of <paramref name="shardSize"/> samples, each a safetensors file of every input.</summary>

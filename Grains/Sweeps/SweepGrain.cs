@@ -105,8 +105,8 @@ public sealed class SweepGrain(
                     try
                     {
                         var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
-                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Retrying(() => grain.Import(model.Features!));
-                        await Retrying(async () => { await dataset.Register(model.Id, info.SampleCount); return true; });
+                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await SiloFailures.Retry(() => grain.Import(model.Features!), budget: SiloFailureBudget);
+                        await SiloFailures.Retry(() => dataset.Register(model.Id, info.SampleCount), budget: SiloFailureBudget);
                         state.State.Imported[model.Id] = info;
                     }
                     catch (Exception e)
@@ -129,9 +129,9 @@ public sealed class SweepGrain(
                 scoring?.SetTag("prh.metric", definition.Metrics[m].Key);
                 var aggregator = Aggregator(definition, definition.Metrics[m]);
                 var metric = definition.Metrics[m];
-                await Retrying(async () => { await aggregator.Ensure(metric, models); return true; });
+                await SiloFailures.Retry(() => aggregator.Ensure(metric, models), budget: SiloFailureBudget);
                 // Ensure again on every poll: an aggregator re-activated after its silo died has lost the pairs in flight.
-                while (!await Retrying(async () => { await aggregator.Ensure(metric, models); return await aggregator.IsComplete(models); }))
+                while (!await SiloFailures.Retry(async () => { await aggregator.Ensure(metric, models); return await aggregator.IsComplete(models); }, budget: SiloFailureBudget))
                     await Task.Delay(PollInterval);
                 state.State.MetricsDone = m + 1;
                 await state.WriteStateAsync();
@@ -151,14 +151,14 @@ public sealed class SweepGrain(
     private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
-        await Retrying(async () => { await grain.StartExtraction(onnx, inputs, definition.ShardSize); return true; });
+        await SiloFailures.Retry(() => grain.StartExtraction(onnx, inputs, definition.ShardSize), budget: SiloFailureBudget);
         while (true)
         {
             // A model grain re-activated elsewhere (its silo went away) has no extraction: start it
             // again; the shards already stored are found, not extracted again.
-            if (await Retrying(grain.GetExtraction) is not { } progress)
+            if (await SiloFailures.Retry(grain.GetExtraction, budget: SiloFailureBudget) is not { } progress)
             {
-                await Retrying(async () => { await grain.StartExtraction(onnx, inputs, definition.ShardSize); return true; });
+                await SiloFailures.Retry(() => grain.StartExtraction(onnx, inputs, definition.ShardSize), budget: SiloFailureBudget);
                 continue;
             }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
@@ -166,26 +166,6 @@ public sealed class SweepGrain(
             if (progress.Error is { } error) throw new InvalidOperationException(error);
             if (progress.Features is { } features) return features;
             await Task.Delay(PollInterval);
-        }
-    }
-
-    /// <summary>
-    /// A call to another grain, repeated while the silo under it is failing (it re-activates elsewhere
-    /// once the cluster declares the silo dead); refusals of the request itself are not repeated.
-    /// </summary>
-    private static async Task<T> Retrying<T>(Func<Task<T>> call)
-    {
-        var deadline = DateTime.UtcNow + SiloFailureBudget;
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * attempt)));
-            }
         }
     }
 

@@ -86,6 +86,52 @@ public static class PrhProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// A real cluster on loopback: Debian's redis-server for membership and <paramref name="silos"/>
+    /// <c>prh silo</c> processes on a shared file store under <paramref name="folder"/>.
+    /// </summary>
+    public sealed class RedisCluster : IAsyncDisposable
+    {
+        private readonly Background _redis;
+
+        private RedisCluster(Background redis) => _redis = redis;
+
+        public List<Background> Silos { get; } = [];
+        public List<string> Gateways { get; } = [];
+
+        public static async Task<RedisCluster> Start(string folder, int silos, params string[] siloOptions)
+        {
+            int redisPort = FreePort();
+            var cluster = new RedisCluster(new Background(Program("redis-server",
+                ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder])));
+            try
+            {
+                await cluster._redis.WaitForPort(redisPort);
+                for (int i = 0; i < silos; i++)
+                {
+                    int siloPort = FreePort(), gatewayPort = FreePort();
+                    cluster.Silos.Add(new Background(PrhProcess(["silo", "--Cluster:Clustering=redis", $"--Cluster:RedisConnectionString=127.0.0.1:{redisPort}",
+                        $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Store:DataDirectory={Path.Combine(folder, "data")}",
+                        .. siloOptions])));
+                    await cluster.Silos[^1].WaitForPort(gatewayPort);
+                    cluster.Gateways.Add($"127.0.0.1:{gatewayPort}");
+                }
+                return cluster;
+            }
+            catch
+            {
+                await cluster.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var silo in Silos) await silo.DisposeAsync();
+            await _redis.DisposeAsync();
+        }
+    }
+
     /// <summary>A sweep spec file for the given fixture models and metrics.</summary>
     public static string WriteSpec(string folder, string name, IEnumerable<string> models, IEnumerable<(string Metric, int? TopK)> metrics)
     {

@@ -60,34 +60,14 @@ public sealed class SiloProcessTests
     public async Task Two_silo_processes_on_redis_clustering_run_a_sweep_that_matches_the_reference()
     {
         string folder = Directory.CreateTempSubdirectory("prh-redis-").FullName;
-        int redisPort = FreePort();
-        await using var redis = new Background(Program("redis-server",
-            ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder]));
-        await redis.WaitForPort(redisPort);
-        var silos = new List<Background>();
-        var gateways = new List<string>();
-        try
-        {
-            for (int i = 0; i < 2; i++)
-            {
-                int siloPort = FreePort(), gatewayPort = FreePort();
-                silos.Add(new Background(PrhProcess(["silo", "--Cluster:Clustering=redis", $"--Cluster:RedisConnectionString=127.0.0.1:{redisPort}",
-                    $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-                    $"--Store:DataDirectory={Path.Combine(folder, "data")}"])));
-                await silos[^1].WaitForPort(gatewayPort);
-                gateways.Add($"127.0.0.1:{gatewayPort}");
-            }
-            var models = SweepTests.AllModels().Take(4).ToList();
-            string spec = WriteSpec(folder, "redis", models, [("mutual_knn", 10), ("cknna", 10)]);
-            var run = Run(["sweep", "run", spec, "--json", "--cluster", .. gateways]);
-            Assert.True(run.Exit == 0, run.Stderr);
-            var json = JsonDocument.Parse(run.Stdout).RootElement;
-            var results = SweepTests.ParseResults(json, models);
-            SweepTests.AssertMatchesManifest(results, models);
-        }
-        finally
-        {
-            foreach (var silo in silos) await silo.DisposeAsync();
-        }
+        await using var cluster = await RedisCluster.Start(folder, 2);
+        var gateways = cluster.Gateways;
+        var models = SweepTests.AllModels().Take(4).ToList();
+        string spec = WriteSpec(folder, "redis", models, [("mutual_knn", 10), ("cknna", 10)]);
+        var run = Run(["sweep", "run", spec, "--json", "--cluster", .. gateways]);
+        Assert.True(run.Exit == 0, run.Stderr);
+        var json = JsonDocument.Parse(run.Stdout).RootElement;
+        var results = SweepTests.ParseResults(json, models);
+        SweepTests.AssertMatchesManifest(results, models);
     }
 }
