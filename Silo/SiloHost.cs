@@ -41,9 +41,12 @@ public static class SiloHost
             console: builder.Configuration.GetValue<bool>("Telemetry:Console"));
         int healthPort = builder.Configuration.GetValue<int>("Health:Port");
         if (healthPort > 0)
+        {
+            builder.Services.AddSingleton<PrometheusMetrics>();
             builder.Services.AddHostedService(sp => new HealthEndpoint(healthPort,
                 () => sp.GetRequiredService<Orleans.Runtime.ISiloStatusOracle>().CurrentStatus == Orleans.Runtime.SiloStatus.Active,
-                sp.GetRequiredService<ILogger<HealthEndpoint>>()));
+                sp.GetRequiredService<PrometheusMetrics>(), sp.GetRequiredService<ILogger<HealthEndpoint>>()));
+        }
         return builder.Build();
     }
 

@@ -216,11 +216,14 @@ internal static class SweepCommand
 
     private static string Describe(SweepStatus s) =>
         $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}, " +
-        $"layer pairs scored {s.LayerPairsScored}" + (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
-        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "") + (s.TraceId is { } t ? $"; trace {t}" : "");
+        $"layer pairs scored {s.LayerPairsScored}" + (s.Paused is { } p ? $"; PAUSED {p}" : "") +
+        (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
+        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "") +
+        (s.Recoveries is { Count: > 0 } r ? $"; recovered: {string.Join("; ", r)}" : "") + (s.TraceId is { } t ? $"; trace {t}" : "");
 
     private static string StatusJson(SweepStatus s) =>
         $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
         $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
-        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}], \"trace_id\": {(s.TraceId is { } t ? Json.String(t) : "null")}}}";
+        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}], \"trace_id\": {(s.TraceId is { } t ? Json.String(t) : "null")}, " +
+        $"\"paused\": {(s.Paused is { } p ? Json.String(p) : "null")}, \"recoveries\": [{string.Join(", ", (s.Recoveries ?? []).Select(Json.String))}]}}";
 }

@@ -43,6 +43,9 @@ public sealed class ClusterConnection : IAsyncDisposable
     {
         var endpoints = gateways.Select(Parse).ToArray();
         var builder = Host.CreateApplicationBuilder();
+        // Warnings only, and on stderr: stdout carries the commands' results (--json, csv).
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddPrhOpenTelemetry(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME") ?? "prh", traceConsole);
         builder.UseOrleansClient(client =>

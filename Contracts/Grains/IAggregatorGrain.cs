@@ -1,4 +1,5 @@
 using Prh.Contracts.Models;
+using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 
 namespace Prh.Contracts.Grains;
@@ -15,9 +16,13 @@ public interface IAggregatorGrain : IGrainWithStringKey
     [Alias("Ensure")]
     Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models);
 
-    /// <summary>True when every pair of <paramref name="models"/> is scored; a failed pair's error is thrown.</summary>
-    [Alias("IsComplete")]
-    Task<bool> IsComplete(IReadOnlyList<ModelEntry> models);
+    /// <summary>Where the pairs of <paramref name="models"/> stand; a failed pair's error is thrown.</summary>
+    [Alias("GetProgress")]
+    Task<AggregatorProgress> GetProgress(IReadOnlyList<ModelEntry> models);
+
+    /// <summary>The feature blobs have been recomputed into the store: their lost pairs may be scheduled again.</summary>
+    [Alias("Recovered")]
+    Task Recovered(IReadOnlyList<BlobRef> features);
 
     [Alias("GetMatrix")]
     Task<MetricMatrix> GetMatrix(IReadOnlyList<ModelEntry> models);
@@ -47,3 +52,14 @@ public interface ISketchPieceGrain : IGrainWithStringKey
     [Alias("Ensure")]
     Task<Storage.BlobRef> Ensure(FeatureInfo features, MetricConfig metric);
 }
+
+/// <summary>
+/// An aggregator's pairs for one set of models: <see cref="Complete"/> when all are scored and stored;
+/// <see cref="Outage"/> says why scoring waits on the store; <see cref="Lost"/> names feature blobs that
+/// were missing or corrupt, whose pairs wait until their models are imported again.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("prh.AggregatorProgress")]
+public sealed record AggregatorProgress(
+    [property: Id(0)] bool Complete,
+    [property: Id(1)] string? Outage,
+    [property: Id(2)] IReadOnlyList<BlobRef> Lost);

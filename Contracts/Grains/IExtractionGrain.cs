@@ -30,11 +30,12 @@ public sealed record ShardOutput(
     [property: Id(2)] string Silo,
     [property: Id(3)] bool Cached);
 
-/// <summary>An ONNX model's import as the sweep polls it.</summary>
+/// <summary>An ONNX model's import as the sweep polls it; <see cref="Outage"/>: it stopped because the store was unavailable (start it again when it is back).</summary>
 [GenerateSerializer, Immutable, Alias("prh.ExtractionProgress")]
 public sealed record ExtractionProgress(
     [property: Id(0)] int ShardsDone,
     [property: Id(1)] int ShardCount,
     [property: Id(2)] FeatureInfo? Features,
     [property: Id(3)] string? Error,
-    [property: Id(4)] IReadOnlyList<string> Providers);
+    [property: Id(4)] IReadOnlyList<string> Providers,
+    [property: Id(5)] string? Outage = null);

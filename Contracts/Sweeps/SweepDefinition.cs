@@ -13,7 +13,14 @@ public sealed record SweepDefinition(
     [property: Id(2)] IReadOnlyList<ModelSource> Models,
     [property: Id(3)] IReadOnlyList<MetricConfig> Metrics,
     [property: Id(4)] IReadOnlyDictionary<string, string>? Inputs = null,
-    [property: Id(5)] int ShardSize = 256);
+    [property: Id(5)] int ShardSize = 256)
+{
+    /// <summary>Equal by content (lists and maps compared element by element), so a resubmitted sweep is recognised.</summary>
+    public bool Equals(SweepDefinition? other) => other is not null && Name == other.Name && Dataset == other.Dataset
+        && Models.SequenceEqual(other.Models) && Metrics.SequenceEqual(other.Metrics) && Contents.SameMap(Inputs, other.Inputs) && ShardSize == other.ShardSize;
+
+    public override int GetHashCode() => HashCode.Combine(Name, Dataset, Models.Count, Metrics.Count, ShardSize);
+}
 
 /// <summary>One model of a sweep: a safe id and either a feature file or an ONNX model to extract from.</summary>
 [GenerateSerializer, Immutable, Alias("prh.ModelSource")]
@@ -31,7 +38,19 @@ public sealed record OnnxSource(
     [property: Id(2)] string? LayerOp = null,
     [property: Id(3)] string Pool = "mean",
     [property: Id(4)] string? Mask = null,
-    [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null);
+    [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null)
+{
+    public bool Equals(OnnxSource? other) => other is not null && Path == other.Path && LayerOp == other.LayerOp && Pool == other.Pool && Mask == other.Mask
+        && (Layers ?? []).SequenceEqual(other.Layers ?? []) && Contents.SameMap(Inputs, other.Inputs);
+
+    public override int GetHashCode() => HashCode.Combine(Path, LayerOp, Pool, Mask);
+}
+
+internal static class Contents
+{
+    public static bool SameMap(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
+        (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(p => b!.TryGetValue(p.Key, out var v) && v == p.Value);
+}
 
 /// <summary>
 /// A metric with the keyword arguments compute_score passes it (topk for the 'knn' metrics) plus the

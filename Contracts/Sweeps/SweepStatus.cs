@@ -5,7 +5,9 @@ public enum SweepPhase { Pending, Importing, Scoring, Completed, Failed }
 /// <summary>
 /// Where a sweep stands, for <c>prh sweep status</c> and progress displays. <see cref="Errors"/> names
 /// each failed model (the others go on); <see cref="Extraction"/> says, per ONNX model, how many shards
-/// are in and which execution providers ran them on which silos.
+/// are in and which execution providers ran them on which silos. <see cref="Paused"/> says why the
+/// sweep waits (the store is unavailable) while it does; <see cref="Recoveries"/> lists stored data that
+/// was found missing or corrupt and recomputed from its source.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.SweepStatus")]
 public sealed record SweepStatus(
@@ -18,7 +20,9 @@ public sealed record SweepStatus(
     [property: Id(6)] long LayerPairsScored,
     [property: Id(7)] IReadOnlyList<string> Errors,
     [property: Id(8)] IReadOnlyList<string> Extraction,
-    [property: Id(9)] string? TraceId)
+    [property: Id(9)] string? TraceId,
+    [property: Id(10)] string? Paused = null,
+    [property: Id(11)] IReadOnlyList<string>? Recoveries = null)
 {
     public bool IsFinished => Phase is SweepPhase.Completed or SweepPhase.Failed;
 }

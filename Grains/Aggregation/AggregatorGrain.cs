@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
+using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Telemetry;
 
@@ -19,7 +20,9 @@ public sealed class AggregatorState
 /// Owns one (dataset, metric) all-pairs matrix. Entry [i][j] of compute_alignment(models, models) is
 /// compute_score(prep(model j), prep(model i)); only i &lt;= j is computed (mirrored, indices reversed)
 /// except for cycle_knn. Each needed ordered pair is keyed by the two feature blobs' hashes and scored
-/// once, on a stateless worker on any silo, in the grain's background; callers poll IsComplete.
+/// once, on a worker on any silo, in the grain's background; callers poll GetProgress. A pair that
+/// meets an unavailable store is left unscored (the next Ensure schedules it again) and reported as an
+/// outage; one whose features were lost waits until the sweep has recomputed them.
 /// </summary>
 public sealed class AggregatorGrain(
     [PersistentState("aggregator", "prh")] IPersistentState<AggregatorState> state,
@@ -30,6 +33,9 @@ public sealed class AggregatorGrain(
     private const int WorkerAttempts = 3;
     private readonly Dictionary<string, Task> _inFlight = [];
     private readonly Dictionary<string, string> _failures = [];
+    private readonly Dictionary<string, BlobRef> _lost = [];
+    private string? _outage;
+    private bool _unsaved;
     private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
     private readonly SemaphoreSlim _writes = new(1);
 
@@ -40,7 +46,7 @@ public sealed class AggregatorGrain(
         state.State.Metric = metric;
         foreach (var (key, first, second) in Needed(metric, models))
         {
-            if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key)) continue;
+            if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key) || _lost.ContainsKey(key)) continue;
             _failures.Remove(key);
             PrhTelemetry.QueuedPairs.Add(1);
             _inFlight[key] = ScorePair(metric, key, first, second);
@@ -48,16 +54,27 @@ public sealed class AggregatorGrain(
         return Task.CompletedTask;
     }
 
-    public Task<bool> IsComplete(IReadOnlyList<ModelEntry> models)
+    public async Task<AggregatorProgress> GetProgress(IReadOnlyList<ModelEntry> models)
     {
         var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
+        if (_unsaved) await Save(); // scores kept while the store was out: complete only once stored
+        bool complete = !_unsaved;
+        var lost = new HashSet<BlobRef>();
         foreach (var (key, first, second) in Needed(metric, models))
         {
             if (_failures.TryGetValue(key, out string? error))
                 throw new InvalidOperationException($"{metric.Key} of {first.Id} x {second.Id}: {error}");
-            if (!state.State.Pairs.ContainsKey(key)) return Task.FromResult(false);
+            if (_lost.TryGetValue(key, out var blob)) lost.Add(blob);
+            if (!state.State.Pairs.ContainsKey(key)) complete = false;
         }
-        return Task.FromResult(true);
+        return new AggregatorProgress(complete, _outage, lost.ToList());
+    }
+
+    public Task Recovered(IReadOnlyList<BlobRef> features)
+    {
+        foreach (var (key, blob) in _lost.ToList())
+            if (features.Contains(blob)) _lost.Remove(key);
+        return Task.CompletedTask;
     }
 
     public Task<MetricMatrix> GetMatrix(IReadOnlyList<ModelEntry> models)
@@ -83,6 +100,28 @@ public sealed class AggregatorGrain(
     }
 
     public Task<long> GetLayerPairsScored() => Task.FromResult(state.State.LayerPairsScored);
+
+    /// <summary>Writes the state if it holds scores not yet stored; an outage is noted and thrown to the caller.</summary>
+    private async Task Save()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            if (!_unsaved) return;
+            await state.WriteStateAsync();
+            _unsaved = false;
+            _outage = null;
+        }
+        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        {
+            _outage = outage.Message;
+            throw;
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
 
     /// <summary>The ordered pairs (first argument, second argument) compute_alignment(models, models) needs.</summary>
     private static IEnumerable<(string Key, ModelEntry First, ModelEntry Second)> Needed(MetricConfig metric, IReadOnlyList<ModelEntry> models)
@@ -115,9 +154,19 @@ public sealed class AggregatorGrain(
             var score = await ScoreOnWorker(metric, key, first, second);
             state.State.Pairs[key] = score;
             state.State.LayerPairsScored += score.LayerPairs;
-            await _writes.WaitAsync();
-            try { await state.WriteStateAsync(); }
-            finally { _writes.Release(); }
+            _unsaved = true;
+            await Save();
+        }
+        catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is { } lost)
+        {
+            logger.LogWarning("{Metric} of {First} x {Second} waits for its features: {Reason}", metric.Key, first.Id, second.Id, lost.Message);
+            _lost[key] = lost.Blob;
+        }
+        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        {
+            // Not a failure: left unscored (or scored and unsaved), it is taken up again when the store is back.
+            logger.LogWarning("{Metric} of {First} x {Second} waits for the store: {Reason}", metric.Key, first.Id, second.Id, outage.Message);
+            _outage = outage.Message;
         }
         catch (Exception e)
         {

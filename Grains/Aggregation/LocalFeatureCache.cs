@@ -128,6 +128,8 @@ public sealed class LocalFeatureCache(IActivationStore store, IGrainFactory grai
             {
                 if (node.Value.Key != key) continue;
                 _recent.Remove(node);
+                // A failed load (features lost, store out) is not kept: the next call tries again.
+                if (node.Value.Sketch.IsValueCreated && node.Value.Sketch.Value.IsFaulted) break;
                 _recent.AddFirst(node);
                 return node.Value.Sketch.Value;
             }

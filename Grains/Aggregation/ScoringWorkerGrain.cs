@@ -34,6 +34,7 @@ public sealed class ScoringWorkerGrain(LocalFeatureCache cache, ILocalSiloDetail
             long layerPairs = (long)x.LayerCount * y.LayerCount;
             span?.SetTag("prh.layer_pairs", layerPairs);
             PrhTelemetry.LayerPairsScored.Add(layerPairs, new KeyValuePair<string, object?>("prh.metric", metric.Key));
+            PrhTelemetry.PairsScored.Add(1, new KeyValuePair<string, object?>("prh.metric", metric.Key));
             PrhTelemetry.TileSeconds.Record(watch.Elapsed.TotalSeconds);
             return new PairScore(result.BestScore, result.BestIndices is { } b ? [b.X, b.Y] : null, layerPairs);
         }

@@ -52,33 +52,53 @@ public sealed class ModelGrain(
         try
         {
             if (shardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {shardSize}");
-            byte[] onnx = BlobRef.TryParseUri(source.Path, out var stored) ? await store.GetAsync(stored) : await Task.Run(() => ReadFile(source.Path));
-            var model = await store.PutAsync(onnx);
-            var shards = await Task.Run(() => Shards(datasetInputs, shardSize));
-            var shardRefs = new List<BlobRef>();
-            foreach (byte[] shard in shards) shardRefs.Add(await store.PutAsync(shard));
-            _progress = _progress with { ShardCount = shardRefs.Count };
-
-            var providers = new SortedSet<string>(StringComparer.Ordinal);
-            var outputs = await Task.WhenAll(shardRefs.Select(async shard =>
+            FeatureInfo features;
+            try
             {
-                var output = await ExtractShard(new ShardRequest(model, shard, source));
-                lock (providers) providers.Add($"{output.ExecutionProvider}@{output.Silo}");
-                _progress = _progress with { ShardsDone = _progress.ShardsDone + 1, Providers = providers.ToList() };
-                return output;
-            }));
-            var (info, content) = await Assemble(outputs);
-            var features = info with { Blob = await store.PutAsync(content) };
+                features = await ExtractOnce(source, datasetInputs, shardSize);
+            }
+            catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is not null)
+            {
+                // The store discarded a corrupt model, shard or output when it was read: a second round puts
+                // the inputs again and re-runs the shards whose outputs are gone.
+                _progress = _progress with { ShardsDone = 0 };
+                features = await ExtractOnce(source, datasetInputs, shardSize);
+            }
             state.State.Features = features;
             state.State.Source = source.Path;
             await state.WriteStateAsync();
             _progress = _progress with { Features = features };
+        }
+        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        {
+            _progress = _progress with { Outage = outage.Message };
         }
         catch (Exception e)
         {
             span.Fail(e);
             _progress = _progress with { Error = $"{source.Path}: {e.Message}" };
         }
+    }
+
+    private async Task<FeatureInfo> ExtractOnce(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    {
+        byte[] onnx = BlobRef.TryParseUri(source.Path, out var stored) ? await store.GetAsync(stored) : await Task.Run(() => ReadFile(source.Path));
+        var model = await store.PutAsync(onnx);
+        var shards = await Task.Run(() => Shards(datasetInputs, shardSize));
+        var shardRefs = new List<BlobRef>();
+        foreach (byte[] shard in shards) shardRefs.Add(await store.PutAsync(shard));
+        _progress = _progress with { ShardCount = shardRefs.Count };
+
+        var providers = new SortedSet<string>(StringComparer.Ordinal);
+        var outputs = await Task.WhenAll(shardRefs.Select(async shard =>
+        {
+            var output = await ExtractShard(new ShardRequest(model, shard, source));
+            lock (providers) providers.Add($"{output.ExecutionProvider}@{output.Silo}");
+            _progress = _progress with { ShardsDone = _progress.ShardsDone + 1, Providers = providers.ToList() };
+            return output;
+        }));
+        var (info, content) = await Assemble(outputs);
+        return info with { Blob = await store.PutAsync(content) };
     }
 
     /// <summary>One shard on whichever silo placement picks; retried when a silo fails under it, not when the model refuses the input.</summary>

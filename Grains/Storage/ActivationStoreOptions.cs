@@ -22,6 +22,30 @@ public sealed class ActivationStoreOptions
 
     /// <summary>The blob store's container, created if missing.</summary>
     public string Container { get; set; } = "prh";
+
+    /// <summary>
+    /// The blob client's retry policy: tries after the first, exponential from <see cref="RetryDelay"/>
+    /// up to <see cref="RetryMaxDelay"/> (about 12 s of trying with the defaults), and each try's
+    /// <see cref="NetworkTimeout"/>. What outlasts it pauses the sweeps until the store is back.
+    /// </summary>
+    public int RetryAttempts { get; set; } = 5;
+
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(0.5);
+
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(4);
+
+    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    public BlobClientOptions BlobClientOptions()
+    {
+        var options = new BlobClientOptions();
+        options.Retry.Mode = Azure.Core.RetryMode.Exponential;
+        options.Retry.MaxRetries = RetryAttempts;
+        options.Retry.Delay = RetryDelay;
+        options.Retry.MaxDelay = RetryMaxDelay;
+        options.Retry.NetworkTimeout = NetworkTimeout;
+        return options;
+    }
 }
 
 public static class ActivationStoreFactory
@@ -44,7 +68,7 @@ public static class ActivationStoreFactory
                 }
                 if (!string.IsNullOrWhiteSpace(o.BlobConnectionString))
                 {
-                    return new BlobActivationStore(new BlobContainerClient(o.BlobConnectionString, o.Container));
+                    return new BlobActivationStore(new BlobContainerClient(o.BlobConnectionString, o.Container, o.BlobClientOptions()));
                 }
                 if (!string.IsNullOrWhiteSpace(o.BlobAccountUrl))
                 {
@@ -52,7 +76,7 @@ public static class ActivationStoreFactory
                     {
                         throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:BlobAccountUrl '{o.BlobAccountUrl}' is not an absolute URL");
                     }
-                    var service = new BlobServiceClient(account, new DefaultAzureCredential());
+                    var service = new BlobServiceClient(account, new DefaultAzureCredential(), o.BlobClientOptions());
                     return new BlobActivationStore(service.GetBlobContainerClient(o.Container));
                 }
                 throw new InvalidOperationException(

@@ -73,10 +73,35 @@ public sealed class FileActivationStore : IActivationStore
         var actual = StoreNames.Sha256Hex(bytes);
         if (actual != blob.Sha256 || bytes.LongLength != blob.Length)
         {
+            Discard(path, blob);
             throw new CorruptBlobException(blob, actual, Description);
         }
         return bytes;
     }
+
+    /// <summary>Deletes a corrupt blob, unless a writer has meanwhile put the right content back.</summary>
+    private static void Discard(string path, BlobRef blob)
+    {
+        string aside = $"{path}~corrupt.{Guid.NewGuid():N}";
+        try
+        {
+            File.Move(path, aside);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return;
+        }
+        // Moved aside first so a concurrent put of the right bytes never loses them: check what was moved.
+        if (StoreNames.Sha256Hex(File.ReadAllBytes(aside)) == blob.Sha256 && !File.Exists(path))
+        {
+            File.Move(aside, path);
+            return;
+        }
+        TryDelete(aside);
+    }
+
+    public Task<string?> ProbeAsync(TimeSpan timeout) =>
+        Task.FromResult(Directory.Exists(_blobRoot) && Directory.Exists(_documentRoot) ? null : $"{RootDirectory} is missing its blobs or documents folder");
 
     public Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default)
         => Task.FromResult(File.Exists(BlobPath(blob)));

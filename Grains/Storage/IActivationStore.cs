@@ -16,7 +16,11 @@ public interface IActivationStore
     /// <summary>Stores <paramref name="content"/> under its SHA-256 (idempotent: existing content is not rewritten).</summary>
     Task<BlobRef> PutAsync(ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
 
-    /// <summary>The blob's bytes, checked against its hash; <see cref="CorruptBlobException"/> when they differ, <see cref="BlobNotFoundException"/> when absent.</summary>
+    /// <summary>
+    /// The blob's bytes, checked against its hash; <see cref="BlobNotFoundException"/> when absent. When
+    /// they differ the blob is discarded (so the next put of the right content stores it again) and
+    /// <see cref="CorruptBlobException"/> is thrown.
+    /// </summary>
     Task<byte[]> GetAsync(BlobRef blob, CancellationToken cancellationToken = default);
 
     Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default);
@@ -30,6 +34,9 @@ public interface IActivationStore
     /// </summary>
     Task<string> WriteDocumentAsync(string name, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken = default);
 
+    /// <summary>Null when the store answers, else why not (within <paramref name="timeout"/>).</summary>
+    Task<string?> ProbeAsync(TimeSpan timeout);
+
     /// <summary>Deletes a document if its ETag matches (null: whatever it is); absent documents are fine.</summary>
     Task DeleteDocumentAsync(string name, string? expectedETag, CancellationToken cancellationToken = default);
 }
@@ -40,15 +47,4 @@ public sealed record StoredDocument(byte[] Content, string ETag);
 public sealed class DocumentConflictException(string name, string message) : Exception($"document '{name}': {message}")
 {
     public string Name { get; } = name;
-}
-
-public sealed class BlobNotFoundException(BlobRef blob, string store) : Exception($"{blob} is not in {store}")
-{
-    public BlobRef Blob { get; } = blob;
-}
-
-public sealed class CorruptBlobException(BlobRef blob, string actualSha256, string store)
-    : Exception($"{blob} in {store} is corrupt: its content hashes to sha256:{actualSha256}")
-{
-    public BlobRef Blob { get; } = blob;
 }

@@ -4,7 +4,9 @@ using Prh.Grains.Telemetry;
 using Orleans.Concurrency;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
+using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Storage;
 
 namespace Prh.Grains.Sweeps;
 
@@ -18,6 +20,7 @@ public sealed class SweepState
     [Id(4)] public List<string> Errors { get; set; } = [];
     [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
     [Id(6)] public string? TraceId { get; set; }
+    [Id(7)] public List<string> Recoveries { get; set; } = [];
 }
 
 /// <summary>
@@ -25,16 +28,22 @@ public sealed class SweepState
 /// over the dataset's shards; N checked against the dataset), then have each metric's aggregator score
 /// what it lacks, polling until done. A model that fails is reported and left out; the others go on.
 /// Its state is durable, so a sweep interrupted by a restart resumes when the grain next activates.
-/// Reentrant so that status calls are answered while the background work awaits.
+/// Every step is repeated while a silo fails under it (for two minutes) and, without limit, while the
+/// store is unavailable (the status says the sweep is paused); features found lost in the store are
+/// imported again from their source. Reentrant so that status calls are answered while it works.
 /// </summary>
 [Reentrant]
 public sealed class SweepGrain(
     [PersistentState("sweep", "prh")] IPersistentState<SweepState> state,
+    IActivationStore store,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan SiloFailureBudget = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private Task? _running;
+    private (DateTime Since, string Outage)? _paused;
+    private long _layerPairs;
     private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -43,36 +52,54 @@ public sealed class SweepGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<SweepStatus> Submit(SweepDefinition definition)
+    public Task<SweepStatus> Submit(SweepDefinition definition)
     {
         SweepValidation.Check(definition);
         if (_running is { IsCompleted: false })
         {
-            if (state.State.Definition == definition) return await GetStatus();
+            if (state.State.Definition == definition) return GetStatus(); // the same sweep submitted again joins the running one
             throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is still running; submit again when it has finished");
         }
+        // Claimed before the first await: a second submission arriving meanwhile sees it running.
+        _running = Start(definition);
+        return GetStatus();
+    }
+
+    private async Task Start(SweepDefinition definition)
+    {
         state.State.Definition = definition;
         state.State.Phase = SweepPhase.Importing;
         state.State.MetricsDone = 0;
         state.State.Errors = [];
         state.State.Failed = [];
         state.State.Imported = [];
+        state.State.Recoveries = [];
         state.State.TraceId = Activity.Current?.TraceId.ToHexString(); // the submitter's trace: the whole sweep is one trace
-        await state.WriteStateAsync();
-        _running = Run();
-        return await GetStatus();
+        await Save();
+        await Run();
     }
 
     public async Task<SweepStatus> GetStatus()
     {
         var definition = state.State.Definition;
-        long layerPairs = 0;
         if (definition is not null)
-            foreach (var metric in definition.Metrics)
-                layerPairs += await Aggregator(definition, metric).GetLayerPairsScored();
+        {
+            try
+            {
+                long layerPairs = 0;
+                foreach (var metric in definition.Metrics)
+                    layerPairs += await Aggregator(definition, metric).GetLayerPairsScored();
+                _layerPairs = layerPairs;
+            }
+            catch (Exception e) when (!SiloFailures.IsRefusal(e))
+            {
+                // An aggregator that cannot activate now (its silo or the store is down): the last count stands.
+            }
+        }
         return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
-            state.State.MetricsDone, definition?.Metrics.Count ?? 0, layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId);
+            state.State.MetricsDone, definition?.Metrics.Count ?? 0, _layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
+            _paused is { } p ? $"since {p.Since:HH:mm:ss}Z: {p.Outage}" : null, state.State.Recoveries.ToList());
     }
 
     public async Task<IReadOnlyList<MetricMatrix>> GetResults()
@@ -98,16 +125,12 @@ public sealed class SweepGrain(
                 using var importing = PrhTelemetry.Source.StartActivity("prh.sweep.import");
                 importing?.SetTag("prh.sweep", this.GetPrimaryKeyString());
                 importing?.SetTag("prh.models", definition.Models.Count);
-                var dataset = GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset);
                 foreach (var model in definition.Models)
                 {
                     if (state.State.Imported.ContainsKey(model.Id) || state.State.Failed.ContainsKey(model.Id)) continue;
                     try
                     {
-                        var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
-                        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await SiloFailures.Retry(() => grain.Import(model.Features!), budget: SiloFailureBudget);
-                        await SiloFailures.Retry(() => dataset.Register(model.Id, info.SampleCount), budget: SiloFailureBudget);
-                        state.State.Imported[model.Id] = info;
+                        state.State.Imported[model.Id] = await Import(model, definition);
                     }
                     catch (Exception e)
                     {
@@ -115,26 +138,20 @@ public sealed class SweepGrain(
                         state.State.Failed[model.Id] = e.Message;
                         state.State.Errors.Add($"model '{model.Id}': {e.Message}");
                     }
-                    await state.WriteStateAsync();
+                    await Save();
                 }
                 if (state.State.Imported.Count == 0) throw new InvalidOperationException("no model could be imported");
                 state.State.Phase = SweepPhase.Scoring;
-                await state.WriteStateAsync();
+                await Save();
             }
-            var models = Entries(definition);
             for (int m = state.State.MetricsDone; m < definition.Metrics.Count; m++)
             {
                 using var scoring = PrhTelemetry.Source.StartActivity("prh.sweep.score");
                 scoring?.SetTag("prh.sweep", this.GetPrimaryKeyString());
                 scoring?.SetTag("prh.metric", definition.Metrics[m].Key);
-                var aggregator = Aggregator(definition, definition.Metrics[m]);
-                var metric = definition.Metrics[m];
-                await SiloFailures.Retry(() => aggregator.Ensure(metric, models), budget: SiloFailureBudget);
-                // Ensure again on every poll: an aggregator re-activated after its silo died has lost the pairs in flight.
-                while (!await SiloFailures.Retry(async () => { await aggregator.Ensure(metric, models); return await aggregator.IsComplete(models); }, budget: SiloFailureBudget))
-                    await Task.Delay(PollInterval);
+                await Score(definition, definition.Metrics[m]);
                 state.State.MetricsDone = m + 1;
-                await state.WriteStateAsync();
+                await Save();
             }
             state.State.Phase = SweepPhase.Completed;
         }
@@ -144,21 +161,70 @@ public sealed class SweepGrain(
             state.State.Phase = SweepPhase.Failed;
             state.State.Errors.Add(e.Message);
         }
-        await state.WriteStateAsync();
+        await Save();
+    }
+
+    /// <summary>
+    /// Has the metric's aggregator score every pair, polling it. Ensure is asked again on every poll: an
+    /// aggregator re-activated after its silo died has lost the pairs in flight, and one that met the
+    /// store out dropped them. Features it reports lost are imported again from their source.
+    /// </summary>
+    private async Task Score(SweepDefinition definition, MetricConfig metric)
+    {
+        var aggregator = Aggregator(definition, metric);
+        while (true)
+        {
+            var models = Entries(definition);
+            var progress = await Call(async () => { await aggregator.Ensure(metric, models); return await aggregator.GetProgress(models); });
+            if (progress.Complete) return;
+            Pause(progress.Outage);
+            if (progress.Lost.Count > 0)
+            {
+                await Recover(definition, progress.Lost);
+                await Call(() => aggregator.Recovered(progress.Lost));
+            }
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>Imports again, from their sources, the models whose stored features were lost; their content (and so their pairs' keys) comes back the same.</summary>
+    private async Task Recover(SweepDefinition definition, IReadOnlyList<BlobRef> lost)
+    {
+        foreach (var model in definition.Models)
+        {
+            if (!state.State.Imported.TryGetValue(model.Id, out var info) || !lost.Contains(info.Blob)) continue;
+            string source = model.Features ?? model.Onnx!.Path;
+            logger.LogWarning("sweep {Sweep}: stored features of model {Model} ({Blob}) were lost; importing them again from {Source}", this.GetPrimaryKeyString(), model.Id, info.Blob, source);
+            var again = await Import(model, definition);
+            if (again.Blob != info.Blob)
+                throw new InvalidOperationException($"model '{model.Id}': its source {source} no longer gives the features this sweep imported ({info.Blob}, now {again.Blob})");
+            state.State.Recoveries.Add($"model '{model.Id}': stored features {info.Blob} were missing or corrupt; recomputed from {source}");
+            await Save();
+        }
+    }
+
+    private async Task<FeatureInfo> Import(ModelSource model, SweepDefinition definition)
+    {
+        var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
+        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Call(() => grain.Import(model.Features!));
+        await Call(() => GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset).Register(model.Id, info.SampleCount));
+        return info;
     }
 
     /// <summary>Starts the model's extraction and polls it, keeping a line of progress for the status.</summary>
     private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
-        await SiloFailures.Retry(() => grain.StartExtraction(onnx, inputs, definition.ShardSize), budget: SiloFailureBudget);
+        await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
         while (true)
         {
-            // A model grain re-activated elsewhere (its silo went away) has no extraction: start it
-            // again; the shards already stored are found, not extracted again.
-            if (await SiloFailures.Retry(grain.GetExtraction, budget: SiloFailureBudget) is not { } progress)
+            var progress = await Call(grain.GetExtraction);
+            // A model grain re-activated elsewhere (its silo went away) has no extraction, and one that met
+            // the store out has stopped: start it again; the shards already stored are found, not extracted again.
+            if (progress is null || progress.Outage is not null)
             {
-                await SiloFailures.Retry(() => grain.StartExtraction(onnx, inputs, definition.ShardSize), budget: SiloFailureBudget);
+                if (progress?.Outage is { } outage) await WaitForStore(outage);
+                await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
                 continue;
             }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
@@ -168,6 +234,60 @@ public sealed class SweepGrain(
             await Task.Delay(PollInterval);
         }
     }
+
+    private Task Save() => Call(async () => { await state.WriteStateAsync(); return true; });
+
+    /// <summary>
+    /// One step of the sweep: repeated while the silo under it fails (until the budget is spent) and while
+    /// the store is unavailable (for as long as it is); a refusal or a lost blob goes to the caller.
+    /// </summary>
+    private async Task<T> Call<T>(Func<Task<T>> step)
+    {
+        var siloDeadline = DateTime.UtcNow + SiloFailureBudget;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await step();
+            }
+            catch (Exception e) when (!SiloFailures.IsRefusal(e) && SiloFailures.Find<LostBlobException>(e) is null)
+            {
+                if ((SiloFailures.Find<StoreUnavailableException>(e)?.Message ?? await StoreDown()) is { } outage)
+                {
+                    await WaitForStore(outage);
+                    siloDeadline = DateTime.UtcNow + SiloFailureBudget;
+                    continue;
+                }
+                if (DateTime.UtcNow > siloDeadline) throw;
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 * attempt)));
+            }
+        }
+    }
+
+    private Task Call(Func<Task> step) => Call(async () => { await step(); return true; });
+
+    /// <summary>Why the store does not answer now, or null when it does.</summary>
+    private async Task<string?> StoreDown() =>
+        await store.ProbeAsync(ProbeTimeout) is { } reason ? $"the activation store {store.Description} is unavailable: {reason}" : null;
+
+    /// <summary>Pauses the sweep (the status says why) until the store answers again.</summary>
+    private async Task WaitForStore(string outage)
+    {
+        Pause(outage);
+        logger.LogWarning("sweep {Sweep} paused: {Outage}", this.GetPrimaryKeyString(), outage);
+        var delay = TimeSpan.FromSeconds(1);
+        while (await StoreDown() is { } still)
+        {
+            Pause(still);
+            await Task.Delay(delay);
+            delay = TimeSpan.FromSeconds(Math.Min(5, delay.TotalSeconds * 2));
+        }
+        logger.LogInformation("sweep {Sweep}: the store is back; going on", this.GetPrimaryKeyString());
+        Pause(null);
+    }
+
+    /// <summary>Notes why the sweep waits (null: it does not), keeping the time the pause began.</summary>
+    private void Pause(string? outage) => _paused = outage is null ? null : (_paused?.Since ?? DateTime.UtcNow, outage);
 
     /// <summary>The imported models, in the definition's order (failed ones are left out).</summary>
     private List<ModelEntry> Entries(SweepDefinition definition) =>

@@ -20,6 +20,7 @@ public static class PrhTelemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
+    public static readonly Counter<long> PairsScored = Meter.CreateCounter<long>("prh.pairs.scored", description: "Model pairs scored (each a compute_score of two models)");
     public static readonly Counter<long> LayerPairsScored = Meter.CreateCounter<long>("prh.layer_pairs.scored", description: "Layer pairs scored");
     public static readonly Counter<long> ExtractedSamples = Meter.CreateCounter<long>("prh.extraction.samples", description: "Samples run through ONNX models");
     public static readonly Histogram<double> ExtractionSeconds = Meter.CreateHistogram<double>("prh.extraction.duration", "s", "Seconds per extracted shard (samples per second = samples / duration)");

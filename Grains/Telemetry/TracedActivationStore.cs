@@ -47,6 +47,8 @@ public sealed class TracedActivationStore(IActivationStore inner) : IActivationS
     public Task DeleteDocumentAsync(string name, string? expectedETag, CancellationToken cancellationToken = default) =>
         inner.DeleteDocumentAsync(name, expectedETag, cancellationToken);
 
+    public Task<string?> ProbeAsync(TimeSpan timeout) => inner.ProbeAsync(timeout);
+
     private Activity? Start(string name)
     {
         var span = PrhTelemetry.Source.StartActivity(name, ActivityKind.Client);

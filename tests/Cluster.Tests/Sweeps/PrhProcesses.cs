@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -31,23 +32,45 @@ public static class PrhProcesses
         return (p.ExitCode, stdout, stderr.Result);
     }
 
-    /// <summary>A long-running process (a silo, a server) whose output is drained; killed with its tree on dispose.</summary>
+    /// <summary>A long-running process (a silo, a server) whose output is collected as it comes; killed with its tree on dispose.</summary>
     public sealed class Background : IAsyncDisposable
     {
         private readonly Process _process;
-        private readonly Task<string> _stdout, _stderr;
+        private readonly StringBuilder _output = new();
 
         public Background(ProcessStartInfo start)
         {
-            _process = Process.Start(start)!;
-            _stdout = _process.StandardOutput.ReadToEndAsync();
-            _stderr = _process.StandardError.ReadToEndAsync();
+            _process = new Process { StartInfo = start };
+            _process.OutputDataReceived += (_, e) => Append(e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(e.Data);
+            _process.Start();
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
         }
 
         public bool HasExited => _process.HasExited;
 
+        /// <summary>Everything it wrote so far, stdout and stderr interleaved.</summary>
+        public string Output { get { lock (_output) return _output.ToString(); } }
+
+        private void Append(string? line)
+        {
+            if (line is null) return;
+            lock (_output) _output.AppendLine(line);
+        }
+
         /// <summary>SIGKILL: the process dies at once, without any shutdown.</summary>
         public void Kill() => _process.Kill(entireProcessTree: true);
+
+        /// <summary>SIGTERM, then waits for it to exit (SIGKILL after 20 s).</summary>
+        public async Task Terminate()
+        {
+            if (_process.HasExited) return;
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try { await _process.WaitForExitAsync(patience.Token); }
+            catch (OperationCanceledException) { Kill(); await _process.WaitForExitAsync(); }
+        }
 
         public async Task WaitForPort(int port)
         {
@@ -55,7 +78,7 @@ public static class PrhProcesses
             while (DateTime.UtcNow < deadline)
             {
                 if (_process.HasExited)
-                    throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode}: {await _stderr}");
+                    throw new InvalidOperationException($"{_process.StartInfo.FileName} exited with {_process.ExitCode}: {Output}");
                 try
                 {
                     using var client = new TcpClient();
@@ -67,14 +90,14 @@ public static class PrhProcesses
                     await Task.Delay(200);
                 }
             }
-            throw new TimeoutException($"nothing listening on port {port} after 60 s");
+            throw new TimeoutException($"nothing listening on port {port} after 60 s: {Output}");
         }
 
         public async ValueTask DisposeAsync()
         {
             if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
-            await Task.WhenAll(_stdout, _stderr);
+            _process.WaitForExit(); // drains the redirected output
             _process.Dispose();
         }
     }
@@ -84,52 +107,6 @@ public static class PrhProcesses
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>
-    /// A real cluster on loopback: Debian's redis-server for membership and <paramref name="silos"/>
-    /// <c>prh silo</c> processes on a shared file store under <paramref name="folder"/>.
-    /// </summary>
-    public sealed class RedisCluster : IAsyncDisposable
-    {
-        private readonly Background _redis;
-
-        private RedisCluster(Background redis) => _redis = redis;
-
-        public List<Background> Silos { get; } = [];
-        public List<string> Gateways { get; } = [];
-
-        public static async Task<RedisCluster> Start(string folder, int silos, params string[] siloOptions)
-        {
-            int redisPort = FreePort();
-            var cluster = new RedisCluster(new Background(Program("redis-server",
-                ["--port", redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder])));
-            try
-            {
-                await cluster._redis.WaitForPort(redisPort);
-                for (int i = 0; i < silos; i++)
-                {
-                    int siloPort = FreePort(), gatewayPort = FreePort();
-                    cluster.Silos.Add(new Background(PrhProcess(["silo", "--Cluster:Clustering=redis", $"--Cluster:RedisConnectionString=127.0.0.1:{redisPort}",
-                        $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Store:DataDirectory={Path.Combine(folder, "data")}",
-                        .. siloOptions])));
-                    await cluster.Silos[^1].WaitForPort(gatewayPort);
-                    cluster.Gateways.Add($"127.0.0.1:{gatewayPort}");
-                }
-                return cluster;
-            }
-            catch
-            {
-                await cluster.DisposeAsync();
-                throw;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var silo in Silos) await silo.DisposeAsync();
-            await _redis.DisposeAsync();
-        }
     }
 
     /// <summary>A sweep spec file for the given fixture models and metrics.</summary>

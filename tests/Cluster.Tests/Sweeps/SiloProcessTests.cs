@@ -60,7 +60,7 @@ public sealed class SiloProcessTests
     public async Task Two_silo_processes_on_redis_clustering_run_a_sweep_that_matches_the_reference()
     {
         string folder = Directory.CreateTempSubdirectory("prh-redis-").FullName;
-        await using var cluster = await RedisCluster.Start(folder, 2);
+        await using var cluster = await Reliability.LoopbackCluster.Start(folder, 2, azurite: false);
         var gateways = cluster.Gateways;
         var models = SweepTests.AllModels().Take(4).ToList();
         string spec = WriteSpec(folder, "redis", models, [("mutual_knn", 10), ("cknna", 10)]);
