@@ -1,5 +1,6 @@
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Sweeps;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -53,7 +54,9 @@ public static class SweepSpecFile
         string Required(string? value, string field) =>
             string.IsNullOrWhiteSpace(value) ? throw new SweepSpecException($"{path}: '{field}' is required") : value;
         // A stored blob (blob:sha256:HEX:LENGTH, as prh store put prints it) is taken as it is.
-        string Resolve(string file) => BlobRef.TryParseUri(file, out _) ? file : Path.GetFullPath(Path.Combine(folder, file));
+        string Resolve(string file) => BlobRef.TryParseUri(file, out _) ? file
+            : file.StartsWith("blob:", StringComparison.Ordinal) ? throw new SweepSpecException($"{path}: {SweepValidation.NotABlob(file)}")
+            : Path.GetFullPath(Path.Combine(folder, file));
         return new SweepDefinition(
             Required(spec.Name, "name"),
             Required(spec.Dataset, "dataset"),

@@ -12,9 +12,12 @@ namespace Prh.Contracts.Grains;
 [Alias("prh.IAggregatorGrain")]
 public interface IAggregatorGrain : IGrainWithStringKey
 {
-    /// <summary>Schedules the pairs compute_alignment(models, models) needs and does not have yet; returns at once.</summary>
+    /// <summary>
+    /// Schedules the pairs compute_alignment(models, models) needs and does not have yet; returns at once.
+    /// A pair that failed stays failed (its error is what GetProgress throws) unless <paramref name="retryFailed"/>.
+    /// </summary>
     [Alias("Ensure")]
-    Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models);
+    Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models, bool retryFailed);
 
     /// <summary>Where the pairs of <paramref name="models"/> stand; a failed pair's error is thrown.</summary>
     [Alias("GetProgress")]

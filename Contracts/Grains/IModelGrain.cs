@@ -12,14 +12,16 @@ public interface IModelGrain : IGrainWithStringKey
 
     /// <summary>
     /// Starts extracting features with an ONNX model over the dataset's inputs (input name to file), in
-    /// shards; returns at once. Poll <see cref="GetExtraction"/>.
+    /// shards, unless the same extraction is already under way; returns at once a ticket naming it
+    /// (equal requests get equal tickets, so sweeps sharing a model share its extraction). Poll
+    /// <see cref="GetExtraction"/> with it.
     /// </summary>
     [Alias("StartExtraction")]
-    Task StartExtraction(Sweeps.OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize);
+    Task<string> StartExtraction(Sweeps.OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize);
 
-    /// <summary>The extraction's progress, or null when this activation has none (never started, or the silo it ran on went away).</summary>
+    /// <summary>The extraction's progress, or null when this activation has none by that ticket (the silo it ran on went away).</summary>
     [Alias("GetExtraction")]
-    Task<ExtractionProgress?> GetExtraction();
+    Task<ExtractionProgress?> GetExtraction(string ticket);
 }
 
 /// <summary>A dataset (key: its name): N, which every model's features must share.</summary>

@@ -35,11 +35,11 @@ public sealed class AggregatorGrain(
     private readonly Dictionary<string, string> _failures = [];
     private readonly Dictionary<string, BlobRef> _lost = [];
     private string? _outage;
-    private bool _unsaved;
+    private long _changes, _saved; // state changes made, and how many of them are stored
     private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
     private readonly SemaphoreSlim _writes = new(1);
 
-    public Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    public Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models, bool retryFailed)
     {
         if (state.State.Metric is { } known && known != metric)
             throw new ArgumentException($"aggregator {this.GetPrimaryKeyString()} scores {known.Key}, not {metric.Key}");
@@ -47,6 +47,7 @@ public sealed class AggregatorGrain(
         foreach (var (key, first, second) in Needed(metric, models))
         {
             if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key) || _lost.ContainsKey(key)) continue;
+            if (!retryFailed && _failures.ContainsKey(key)) continue;
             _failures.Remove(key);
             PrhTelemetry.QueuedPairs.Add(1);
             _inFlight[key] = ScorePair(metric, key, first, second);
@@ -57,8 +58,8 @@ public sealed class AggregatorGrain(
     public async Task<AggregatorProgress> GetProgress(IReadOnlyList<ModelEntry> models)
     {
         var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
-        if (_unsaved) await Save(); // scores kept while the store was out: complete only once stored
-        bool complete = !_unsaved;
+        if (_saved < _changes) await Save(); // scores kept while the store was out: complete only once stored
+        bool complete = _saved == _changes;
         var lost = new HashSet<BlobRef>();
         foreach (var (key, first, second) in Needed(metric, models))
         {
@@ -107,9 +108,10 @@ public sealed class AggregatorGrain(
         await _writes.WaitAsync();
         try
         {
-            if (!_unsaved) return;
+            long changes = _changes; // the write below stores at least these
+            if (_saved >= changes) return;
             await state.WriteStateAsync();
-            _unsaved = false;
+            _saved = changes;
             _outage = null;
         }
         catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
@@ -154,7 +156,7 @@ public sealed class AggregatorGrain(
             var score = await ScoreOnWorker(metric, key, first, second);
             state.State.Pairs[key] = score;
             state.State.LayerPairsScored += score.LayerPairs;
-            _unsaved = true;
+            _changes++;
             await Save();
         }
         catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is { } lost)

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using Orleans.Placement;
+using Prh.Alignment.Metrics;
 using Prh.Alignment.Scoring;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
@@ -30,7 +31,15 @@ public sealed class ScoringWorkerGrain(LocalFeatureCache cache, ILocalSiloDetail
             var x = await cache.Sketch(first, metric);
             var y = await cache.Sketch(second, metric);
             // Seconds of numeric work: off the grain scheduler, on the thread pool.
-            var result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
+            LayerScores result;
+            try
+            {
+                result = await Task.Run(() => AlignmentScoring.ComputeScore(x, y, spec));
+            }
+            catch (AlignmentException e)
+            {
+                throw new ArgumentException(e.Message); // the input's fault, so never retried; the message travels, the type stays here
+            }
             long layerPairs = (long)x.LayerCount * y.LayerCount;
             span?.SetTag("prh.layer_pairs", layerPairs);
             PrhTelemetry.LayerPairsScored.Add(layerPairs, new KeyValuePair<string, object?>("prh.metric", metric.Key));

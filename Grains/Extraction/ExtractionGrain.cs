@@ -1,3 +1,4 @@
+using Orleans.Placement;
 using System.Text;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
@@ -10,9 +11,10 @@ namespace Prh.Grains.Extraction;
 
 /// <summary>
 /// One shard of one model's extraction (keyed by content): returns the stored output when there is one,
-/// runs the model otherwise. Placed on GPU silos first.
+/// runs the model otherwise. Placed on GPU silos first, and at random among them (shards are units of
+/// equal size, so random placement spreads them evenly, whatever the silos' reported load).
 /// </summary>
-[PreferAccelerator]
+[PreferAccelerator, RandomPlacement]
 public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStore store, ILocalSiloDetails silo) : Grain, IExtractionGrain
 {
     public async Task<ShardOutput> Extract(ShardRequest request)

@@ -31,20 +31,40 @@ public sealed class ModelGrain(
 {
     private const int ShardAttempts = 3;
     private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
-    private Task? _extraction;
-    private ExtractionProgress _progress = new(0, 0, null, null, []);
+    private readonly Dictionary<string, Extraction> _extractions = [];
 
-    public Task StartExtraction(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    /// <summary>One extraction under way or done in this activation, and its progress.</summary>
+    private sealed class Extraction
     {
-        if (_extraction is { IsCompleted: false }) return Task.CompletedTask;
-        _progress = new ExtractionProgress(0, 0, null, null, []);
-        _extraction = Extract(source, datasetInputs, shardSize);
-        return Task.CompletedTask;
+        public Task Run = Task.CompletedTask;
+        public ExtractionProgress Progress = new(0, 0, null, null, []);
     }
 
-    public Task<ExtractionProgress?> GetExtraction() => Task.FromResult(_extraction is null ? null : _progress);
+    public async Task<string> StartExtraction(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    {
+        string ticket = Ticket(source, datasetInputs, shardSize);
+        // Joined while under way, and once done as long as its features are still stored; run again otherwise.
+        if (_extractions.TryGetValue(ticket, out var known)
+            && (!known.Run.IsCompleted || known.Progress.Features is { } done && await store.ExistsAsync(done.Blob)))
+            return ticket;
+        var extraction = new Extraction();
+        _extractions[ticket] = extraction;
+        extraction.Run = Extract(extraction, source, datasetInputs, shardSize);
+        return ticket;
+    }
 
-    private async Task Extract(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    public Task<ExtractionProgress?> GetExtraction(string ticket) =>
+        Task.FromResult(_extractions.TryGetValue(ticket, out var extraction) ? extraction.Progress : null);
+
+    /// <summary>Names an extraction request by its content: source, layers, pooling, inputs and shard size.</summary>
+    private static string Ticket(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
+            source.Path, string.Join(",", source.Layers ?? []), source.LayerOp, source.Pool, source.Mask, Pairs(source.Inputs), Pairs(datasetInputs), shardSize))));
+
+    private static string Pairs(IReadOnlyDictionary<string, string>? map) =>
+        string.Join(",", (map ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+
+    private async Task Extract(Extraction extraction, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {
         using var span = PrhTelemetry.Source.StartActivity("prh.model.extract");
         span?.SetTag("prh.model", this.GetPrimaryKeyString());
@@ -55,46 +75,46 @@ public sealed class ModelGrain(
             FeatureInfo features;
             try
             {
-                features = await ExtractOnce(source, datasetInputs, shardSize);
+                features = await ExtractOnce(extraction, source, datasetInputs, shardSize);
             }
             catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is not null)
             {
                 // The store discarded a corrupt model, shard or output when it was read: a second round puts
                 // the inputs again and re-runs the shards whose outputs are gone.
-                _progress = _progress with { ShardsDone = 0 };
-                features = await ExtractOnce(source, datasetInputs, shardSize);
+                extraction.Progress = extraction.Progress with { ShardsDone = 0 };
+                features = await ExtractOnce(extraction, source, datasetInputs, shardSize);
             }
             state.State.Features = features;
             state.State.Source = source.Path;
             await state.WriteStateAsync();
-            _progress = _progress with { Features = features };
+            extraction.Progress = extraction.Progress with { Features = features };
         }
         catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
         {
-            _progress = _progress with { Outage = outage.Message };
+            extraction.Progress = extraction.Progress with { Outage = outage.Message };
         }
         catch (Exception e)
         {
             span.Fail(e);
-            _progress = _progress with { Error = $"{source.Path}: {e.Message}" };
+            extraction.Progress = extraction.Progress with { Error = $"{source.Path}: {e.Message}" };
         }
     }
 
-    private async Task<FeatureInfo> ExtractOnce(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    private async Task<FeatureInfo> ExtractOnce(Extraction extraction, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {
         byte[] onnx = BlobRef.TryParseUri(source.Path, out var stored) ? await store.GetAsync(stored) : await Task.Run(() => ReadFile(source.Path));
         var model = await store.PutAsync(onnx);
         var shards = await Task.Run(() => Shards(datasetInputs, shardSize));
         var shardRefs = new List<BlobRef>();
         foreach (byte[] shard in shards) shardRefs.Add(await store.PutAsync(shard));
-        _progress = _progress with { ShardCount = shardRefs.Count };
+        extraction.Progress = extraction.Progress with { ShardCount = shardRefs.Count };
 
         var providers = new SortedSet<string>(StringComparer.Ordinal);
         var outputs = await Task.WhenAll(shardRefs.Select(async shard =>
         {
             var output = await ExtractShard(new ShardRequest(model, shard, source));
             lock (providers) providers.Add($"{output.ExecutionProvider}@{output.Silo}");
-            _progress = _progress with { ShardsDone = _progress.ShardsDone + 1, Providers = providers.ToList() };
+            extraction.Progress = extraction.Progress with { ShardsDone = extraction.Progress.ShardsDone + 1, Providers = providers.ToList() };
             return output;
         }));
         var (info, content) = await Assemble(outputs);

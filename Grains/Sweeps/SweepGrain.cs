@@ -172,10 +172,12 @@ public sealed class SweepGrain(
     private async Task Score(SweepDefinition definition, MetricConfig metric)
     {
         var aggregator = Aggregator(definition, metric);
+        bool retryFailed = true; // once per sweep: a pair that failed for an earlier sweep gets another try
         while (true)
         {
             var models = Entries(definition);
-            var progress = await Call(async () => { await aggregator.Ensure(metric, models); return await aggregator.GetProgress(models); });
+            var progress = await Call(async () => { await aggregator.Ensure(metric, models, retryFailed); return await aggregator.GetProgress(models); });
+            retryFailed = false;
             if (progress.Complete) return;
             Pause(progress.Outage);
             if (progress.Lost.Count > 0)
@@ -215,10 +217,10 @@ public sealed class SweepGrain(
     private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
-        await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
+        string ticket = await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
         while (true)
         {
-            var progress = await Call(grain.GetExtraction);
+            var progress = await Call(() => grain.GetExtraction(ticket));
             // A model grain re-activated elsewhere (its silo went away) has no extraction, and one that met
             // the store out has stopped: start it again; the shards already stored are found, not extracted again.
             if (progress is null || progress.Outage is not null)

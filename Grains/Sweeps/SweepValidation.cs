@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Aggregation;
 
@@ -13,6 +14,15 @@ public static partial class SweepValidation
     private static partial Regex SafeName();
 
     public static bool IsSafeName(string? name) => name is not null && SafeName().IsMatch(name) && !name.Contains("..");
+
+    /// <summary>The error for a name that starts like a stored blob's but is not one (never read as a file path).</summary>
+    public static string NotABlob(string text) => $"'{text}' is not a blob reference (blob:sha256:<64 lower-case hex digits>:<length>)";
+
+    private static void CheckPath(string? path, string field)
+    {
+        if (path is not null && path.StartsWith("blob:", StringComparison.Ordinal) && !BlobRef.TryParseUri(path, out _))
+            throw new ArgumentException($"{field}: {NotABlob(path)}");
+    }
 
     public static void Check(SweepDefinition definition)
     {
@@ -30,6 +40,8 @@ public static partial class SweepValidation
             if (!seen.Add(model.Id)) throw new ArgumentException($"model id '{model.Id}' appears twice");
             if (string.IsNullOrWhiteSpace(model.Features) == (model.Onnx is null))
                 throw new ArgumentException($"model '{model.Id}': give either features or onnx");
+            CheckPath(model.Features, $"model '{model.Id}' features");
+            CheckPath(model.Onnx?.Path, $"model '{model.Id}' onnx");
             if (model.Onnx is { } onnx)
             {
                 if (string.IsNullOrWhiteSpace(onnx.Path)) throw new ArgumentException($"model '{model.Id}': onnx is empty");
@@ -41,6 +53,7 @@ public static partial class SweepValidation
                     throw new ArgumentException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs");
             }
         }
+        foreach (var (name, input) in definition.Inputs ?? new Dictionary<string, string>()) CheckPath(input, $"dataset input '{name}'");
         if (definition.ShardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {definition.ShardSize}");
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in definition.Metrics)
