@@ -4,27 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: OpenBLAS (the engine's BLAS path, tested against the managed fallback) and
-# redis-server (the silo processes' clustering in tests/Cluster.Tests).
-packages=""
-ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || packages="$packages libopenblas0-pthread"
-command -v redis-server >/dev/null || packages="$packages redis-server"
-if [ -n "$packages" ]; then
-  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null \
-    || { echo "could not install:$packages" >&2; exit 1; }
-fi
-
-# Azurite: the real blob service the blob-store tests run against (tests/Cluster.Tests/Storage).
-# An npm install can finish "successfully" with a dependency missing, so the install counts only
-# once azurite-blob starts far enough to print its version; a broken tree is wiped and installed again.
-azurite_ok() { timeout 60 .tools/node_modules/.bin/azurite-blob --version >/dev/null 2>&1; }
-for attempt in 1 2 3; do
-  azurite_ok && break
-  rm -rf .tools/node_modules .tools/package.json .tools/package-lock.json
-  npm install --prefix .tools --no-audit --no-fund --loglevel=error azurite@3.37.0 >/dev/null 2>&1
-done
-azurite_ok || { echo "could not install a working azurite@3.37.0 into .tools (npm install, 3 attempts)" >&2; exit 1; }
+# Debian packages (OpenBLAS, redis-server) and Azurite in .tools/: the real components the tests start.
+. scripts/deps.sh
+install_debian_packages || exit 1
+install_azurite || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Deployment: renders every k8s/ overlay and validates it against the Kubernetes schemas and the

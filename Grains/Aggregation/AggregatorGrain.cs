@@ -22,7 +22,8 @@ public sealed class AggregatorState
 /// except for cycle_knn. Each needed ordered pair is keyed by the two feature blobs' hashes and scored
 /// once, on a worker on any silo, in the grain's background; callers poll GetProgress. A pair that
 /// meets an unavailable store is left unscored (the next Ensure schedules it again) and reported as an
-/// outage; one whose features were lost waits until the sweep has recomputed them.
+/// outage; one whose features were lost waits until the sweep has recomputed them; one whose silo
+/// fails is tried again for two minutes. Only a refusal of the input is a failure.
 /// </summary>
 public sealed class AggregatorGrain(
     [PersistentState("aggregator", "prh")] IPersistentState<AggregatorState> state,
@@ -34,6 +35,8 @@ public sealed class AggregatorGrain(
     private readonly Dictionary<string, Task> _inFlight = [];
     private readonly Dictionary<string, string> _failures = [];
     private readonly Dictionary<string, BlobRef> _lost = [];
+    private readonly Dictionary<string, DateTime> _transient = []; // when a pair's silo failures began
+    private static readonly TimeSpan TransientBudget = TimeSpan.FromMinutes(2);
     private string? _outage;
     private long _changes, _saved; // state changes made, and how many of them are stored
     private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
@@ -157,6 +160,7 @@ public sealed class AggregatorGrain(
             state.State.Pairs[key] = score;
             state.State.LayerPairsScored += score.LayerPairs;
             _changes++;
+            _transient.Remove(key);
             await Save();
         }
         catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is { } lost)
@@ -169,6 +173,13 @@ public sealed class AggregatorGrain(
             // Not a failure: left unscored (or scored and unsaved), it is taken up again when the store is back.
             logger.LogWarning("{Metric} of {First} x {Second} waits for the store: {Reason}", metric.Key, first.Id, second.Id, outage.Message);
             _outage = outage.Message;
+        }
+        catch (Exception e) when (!SiloFailures.IsRefusal(e) && DateTime.UtcNow - _transient.GetValueOrDefault(key, DateTime.UtcNow) < TransientBudget)
+        {
+            // A silo failing under the worker: left unscored, so the next Ensure schedules it again, for
+            // as long as the cluster may take to declare the silo dead.
+            logger.LogInformation("{Metric} of {First} x {Second} will be tried again: {Reason}", metric.Key, first.Id, second.Id, e.Message);
+            _transient.TryAdd(key, DateTime.UtcNow);
         }
         catch (Exception e)
         {

@@ -76,6 +76,29 @@ public abstract class ActivationStoreContractTests
 
         var e = await Assert.ThrowsAsync<CorruptBlobException>(() => store.GetAsync(blob));
         Assert.Equal(blob, e.Blob);
+        Assert.Contains("has been discarded", e.Message);
+    }
+
+    [Fact]
+    public async Task A_corrupt_blob_is_discarded_when_read_and_a_put_of_the_right_content_restores_it()
+    {
+        var store = CreateStore();
+        byte[] content = RandomBytes(4096, seed: 4);
+        var blob = await store.PutAsync(content);
+        await CorruptAsync(blob);
+
+        await Assert.ThrowsAsync<CorruptBlobException>(() => store.GetAsync(blob));
+        Assert.False(await store.ExistsAsync(blob));
+        await Assert.ThrowsAsync<BlobNotFoundException>(() => store.GetAsync(blob));
+
+        Assert.Equal(blob, await store.PutAsync(content));
+        Assert.Equal(content, await store.GetAsync(blob));
+    }
+
+    [Fact]
+    public async Task A_reachable_store_probes_healthy()
+    {
+        Assert.Null(await CreateStore().ProbeAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

@@ -41,6 +41,33 @@ public sealed class BlobActivationStoreTests(AzuriteFixture azurite) : Activatio
     }
 
     [Fact]
+    public async Task An_unreachable_store_is_StoreUnavailable_naming_the_store_and_never_its_key()
+    {
+        // Nothing listens on this port: every request is refused, and the (short) retry policy gives up.
+        var options = new ActivationStoreOptions
+        {
+            Kind = "blob", Container = "down", RetryAttempts = 1, RetryDelay = TimeSpan.FromMilliseconds(10), NetworkTimeout = TimeSpan.FromSeconds(2),
+            BlobConnectionString = azurite.ConnectionString.Replace($":{azurite.Port}/", $":{Sweeps.PrhProcesses.FreePort()}/"),
+        };
+        var store = ActivationStoreFactory.Create(options);
+        var calls = new Func<Task>[]
+        {
+            () => store.PutAsync(new byte[] { 1 }), () => store.GetAsync(new BlobRef(new string('a', 64), 1)),
+            () => store.ExistsAsync(new BlobRef(new string('a', 64), 1)), () => store.ReadDocumentAsync("d"),
+            () => store.WriteDocumentAsync("d", new byte[] { 1 }, null), () => store.DeleteDocumentAsync("d", null),
+        };
+        foreach (var call in calls)
+        {
+            var e = await Assert.ThrowsAsync<StoreUnavailableException>(call);
+            Assert.StartsWith($"the activation store azure-blob:{AzuriteFixture.AccountName}/down is unavailable: ", e.Message);
+            Assert.DoesNotContain(AzuriteFixture.AccountKey, e.ToString());
+        }
+        string? reason = await store.ProbeAsync(TimeSpan.FromSeconds(5));
+        Assert.NotNull(reason);
+        Assert.DoesNotContain(AzuriteFixture.AccountKey, reason);
+    }
+
+    [Fact]
     public async Task Reads_of_a_missing_container_are_not_found()
     {
         var store = CreateStore();

@@ -1,0 +1,23 @@
+using Prh.Contracts.Sweeps;
+
+namespace Prh.Cluster.Tests.Sweeps;
+
+/// <summary>A resubmitted sweep is recognised by content, whatever list or map instances carry it.</summary>
+public sealed class SweepDefinitionTests
+{
+    private static SweepDefinition Make(string layer = "a", string input = "x.npy", int? topk = 10) => new("s", "d",
+        [new ModelSource("m", "/f.npy"), new ModelSource("o", null, new OnnxSource("/m.onnx", Layers: [layer], Pool: "none", Inputs: new Dictionary<string, string> { ["x"] = "tokens" }))],
+        [new MetricConfig("mutual_knn", topk), new MetricConfig("cka")],
+        new Dictionary<string, string> { ["x"] = input, ["tokens"] = "t.npy" });
+
+    [Fact]
+    public void Definitions_are_equal_by_content()
+    {
+        Assert.Equal(Make(), Make());
+        Assert.Equal(Make().GetHashCode(), Make().GetHashCode());
+        Assert.NotEqual(Make(), Make(layer: "b"));
+        Assert.NotEqual(Make(), Make(input: "y.npy"));
+        Assert.NotEqual(Make(), Make(topk: 5));
+        Assert.NotEqual(Make(), Make() with { ShardSize = 7 });
+    }
+}
