@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Buffers.Binary;
 using System.Text;
 using Prh.Cluster.Tests.Sweeps;
@@ -12,7 +13,7 @@ namespace Prh.Cluster.Tests.Reliability;
 /// healthy, an earlier sweep's results are byte for byte what they were, and re-reading them computes nothing.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class BadInputTests
+public sealed class BadInputTests(ITestOutputHelper output)
 {
     private const int N = 128; // the fixture pipeline's sample count
     private const int Width = 4, Layers = 2;
@@ -163,6 +164,8 @@ public sealed class BadInputTests
                 if (!said.Contains(fragment, StringComparison.Ordinal)) wrong.Add($"{row.Name}: no '{fragment}' in: {said}");
             if (said.Contains("   at ", StringComparison.Ordinal)) wrong.Add($"{row.Name}: a stack trace instead of an error: {said}");
         }
+        foreach (var (row, answer) in answers)
+            output.WriteLine($"{row.Name}: exit {answer.Exit}: {answer.Stderr.Split('\n').LastOrDefault(l => l.StartsWith("prh: error") || l.Contains("errors:"))?.Trim()}");
         Assert.True(wrong.Count == 0, string.Join("\n\n", wrong));
 
         // Healthy, unchanged, and nothing recomputed.

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
@@ -16,7 +17,7 @@ namespace Prh.Cluster.Tests.Reliability;
 /// Every sweep must end with the reference matrices, and counted work shows nothing finished is redone.
 /// </summary>
 [Collection(ProcessCollection.Name)]
-public sealed class SiloCrashTests
+public sealed class SiloCrashTests(ITestOutputHelper output)
 {
     private static readonly (string, int?)[] FiveMetrics = [("mutual_knn", 10), ("cka", null), ("unbiased_cka", null), ("cknna", 10), ("cycle_knn", 10)];
 
@@ -77,6 +78,8 @@ public sealed class SiloCrashTests
         double recomputedLayerPairs = await cluster.Metric("prh_layer_pairs_scored_total");
         double piecesBuilt = await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}");
         Assert.True(totalLayerPairs > finishedLayerPairs, $"the sweep had finished before the kill ({finishedLayerPairs} of {totalLayerPairs})");
+        output.WriteLine($"recorded before the kill: {finishedLayerPairs} of {totalLayerPairs} layer pairs, {piecesBefore} sketch pieces; " +
+            $"recomputed by the new silos: {recomputedLayerPairs} layer pairs, {piecesBuilt} sketch pieces");
         Assert.Equal(totalLayerPairs - finishedLayerPairs, (long)recomputedLayerPairs);
         Assert.Equal(await StoredSketchPieces(cluster) - piecesBefore, (int)piecesBuilt);
 
@@ -114,7 +117,9 @@ public sealed class SiloCrashTests
         for (int i = 0; i < 3; i++) await cluster.AddSilo();
         var resumed = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
         Assert.True(resumed.Exit == 0, resumed.Stderr);
-        Assert.Equal(shards - recorded, (int)await cluster.Metric("prh_cache_misses_total{prh_kind=\"extraction\"}"));
+        double extracted = await cluster.Metric("prh_cache_misses_total{prh_kind=\"extraction\"}");
+        output.WriteLine($"shards recorded before the kill: {recorded} of {shards}; extracted by the new silos: {extracted}");
+        Assert.Equal(shards - recorded, (int)extracted);
         Assert.Equal(shards, await Stored(cluster, "documents/extractions/"));
 
         // The same sweep undisturbed, on an embedded silo with a store of its own: the same matrix, bit for bit.
@@ -155,6 +160,7 @@ public sealed class SiloCrashTests
             Assert.Contains("PAUSED", during.Stdout);
             await cluster.StartStore();
         }
+        output.WriteLine($"{paused.Count} status polls during the 10 s outage said paused; the last: {paused.LastOrDefault()}");
         Assert.NotEmpty(paused);
         Assert.Contains($"the activation store azure-blob:{AzuriteFixture.AccountName}/prh is unavailable", paused[^1]);
 
@@ -199,6 +205,7 @@ public sealed class SiloCrashTests
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(after.Stdout).RootElement, models), models);
         var status = JsonDocument.Parse(Run(["sweep", "status", "after", "--json", "--cluster", cluster.Gateways[0]]).Stdout).RootElement;
         string recovery = Assert.Single(status.GetProperty("recoveries").EnumerateArray()).GetString()!;
+        output.WriteLine($"recovery: {recovery}");
         Assert.Contains($"model '{models[1]}'", recovery);
         Assert.Contains(victim, recovery);
         Assert.Contains($"sha256:{victim}", cluster.Output()); // the silo that met it logged the corruption
@@ -219,6 +226,7 @@ public sealed class SiloCrashTests
         var watch = Run(["sweep", "watch", "twice", "--cluster", .. cluster.Gateways]);
         Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
 
+        output.WriteLine($"pairs scored: {await cluster.Metric("prh_pairs_scored_total")}, sketch pieces built: {await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")}");
         Assert.Equal(2 * (5 * 6 / 2), (int)await cluster.Metric("prh_pairs_scored_total")); // 15 pairs (i <= j) per metric
         Assert.Equal(5 * 2, (int)await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")); // kernels and neighbours per model
         var results = Run(["sweep", "results", "twice", "--metric", "cka", "--format", "json", "--cluster", cluster.Gateways[2]]);
