@@ -1,6 +1,7 @@
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Sweeps;
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -48,7 +49,7 @@ public static class SweepSpecFile
         }
         catch (YamlException e)
         {
-            throw new SweepSpecException($"{path}:{e.Start.Line}:{e.Start.Column}: {(e.InnerException ?? e).Message}");
+            throw new SweepSpecException($"{path}:{e.Start.Line}:{e.Start.Column}: {Explain((e.InnerException ?? e).Message)}");
         }
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Required(string? value, string field) =>
@@ -74,6 +75,27 @@ public static class SweepSpecFile
             spec.Inputs?.ToDictionary(p => p.Key, p => Resolve(p.Value)),
             spec.ShardSize ?? 256);
     }
+
+    /// <summary>YamlDotNet's messages in the spec's terms: keys and kinds of value, not .NET types.</summary>
+    private static string Explain(string message)
+    {
+        if (Regex.Match(message, @"^Property '([^']*)' not found on type") is { Success: true } key)
+            return $"unknown key '{key.Groups[1].Value}'";
+        if (Regex.Match(message, @"^The input string '([^']*)' was not in a correct format") is { Success: true } number)
+            return $"expected a number, got '{number.Groups[1].Value}'";
+        if (Regex.Match(message, @"^(?:No node deserializer was able to deserialize the node into type|Invalid cast from '[^']*' to) '?([\w.`]+)") is { Success: true } type)
+            return $"expected {Kind(type.Groups[1].Value)} here";
+        return message;
+    }
+
+    private static string Kind(string type) => type switch
+    {
+        "System.String" => "a single value (text)",
+        "System.Int32" or "System.Double" => "a number",
+        _ when type.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "a list",
+        _ when type.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "a mapping of names to values",
+        _ => "a mapping (key: value lines)",
+    };
 
     private sealed class Spec
     {

@@ -39,8 +39,11 @@ public sealed class BadInputTests(ITestOutputHelper output)
     private static IEnumerable<Row> Rows()
     {
         // The sweep spec.
-        yield return new("yaml-syntax", _ => "name: [unclosed\nmodels:\n", ["bad.yaml:"]);
-        yield return new("unknown-key", _ => Spec("unknown-key", $"  - id: m\n    features: {Good}\n", extra: "modles: []\n"), ["modles"]);
+        yield return new("yaml-syntax", _ => "name: [unclosed\nmodels:\n", ["bad.yaml:1:7: expected a single value (text) here"]);
+        yield return new("yaml-broken", _ => "name: x\nmodels:\n  - id: m\n   features: {\n", ["bad.yaml:4:"]);
+        yield return new("unknown-key", _ => Spec("unknown-key", $"  - id: m\n    features: {Good}\n", extra: "modles: []\n"), ["bad.yaml:8:1: unknown key 'modles'"]);
+        yield return new("models-not-a-list", _ => "name: models-not-a-list\ndataset: fixtures\nmodels: 3\nmetrics:\n  - name: cka\n", ["bad.yaml:3:9: expected a list here"]);
+        yield return new("shard-size-text", _ => Spec("shard-size-text", $"  - id: m\n    features: {Good}\n", extra: "shard_size: many\n"), ["expected a number, got 'many'"]);
         yield return new("empty-spec", _ => "", ["the file is empty"]);
         yield return new("no-name", _ => $"dataset: fixtures\nmodels:\n  - id: m\n    features: {Good}\nmetrics:\n  - name: cka\n", ["'name' is required"]);
         yield return new("no-models", _ => Spec("no-models", ""), ["a sweep needs at least one model"]);
