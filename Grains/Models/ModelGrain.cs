@@ -96,7 +96,8 @@ public sealed class ModelGrain(
         catch (Exception e)
         {
             span.Fail(e);
-            extraction.Progress = extraction.Progress with { Error = $"{source.Path}: {e.Message}" };
+            // Named by its source once: extraction errors often name the model file already.
+            extraction.Progress = extraction.Progress with { Error = e.Message.StartsWith(source.Path, StringComparison.Ordinal) ? e.Message : $"{source.Path}: {e.Message}" };
         }
     }
 
