@@ -91,10 +91,12 @@ public sealed class LoopbackCluster : IAsyncDisposable
         return silo;
     }
 
-    /// <summary>SIGKILL to every silo at once.</summary>
+    /// <summary>SIGKILL to every silo at once; returns when they are gone.</summary>
     public void KillAllSilos()
     {
-        foreach (var silo in Silos.Where(s => !s.Process.HasExited)) silo.Process.Kill();
+        var running = Silos.Where(s => !s.Process.HasExited).ToList();
+        foreach (var silo in running) silo.Process.Kill();
+        foreach (var silo in running) silo.Process.WaitForExit();
     }
 
     /// <summary>The sum over the running silos of a series of their /metrics (all label sets), e.g. prh_pairs_scored_total.</summary>

@@ -62,6 +62,8 @@ public static class PrhProcesses
         /// <summary>SIGKILL: the process dies at once, without any shutdown.</summary>
         public void Kill() => _process.Kill(entireProcessTree: true);
 
+        public void WaitForExit() => _process.WaitForExit();
+
         /// <summary>SIGTERM, then waits for it to exit (SIGKILL after 20 s).</summary>
         public async Task Terminate()
         {
