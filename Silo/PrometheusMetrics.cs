@@ -39,7 +39,7 @@ public sealed class PrometheusMetrics : IDisposable
         }
         else
         {
-            string key = instrument.GetType().Name.StartsWith("UpDownCounter", StringComparison.Ordinal) ? name : name + "_total";
+            string key = instrument is UpDownCounter<long> or UpDownCounter<double> ? name : name + "_total";
             _values.AddOrUpdate((key, labels), value, (_, v) => v + value);
         }
     }

@@ -58,8 +58,14 @@ public sealed class ModelGrain(
 
     /// <summary>Names an extraction request by its content: source, layers, pooling, inputs and shard size.</summary>
     private static string Ticket(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
-            source.Path, string.Join(",", source.Layers ?? []), source.LayerOp, source.Pool, source.Mask, Pairs(source.Inputs), Pairs(datasetInputs), shardSize))));
+        ContentKey(source.Path, Request(source), Pairs(datasetInputs), shardSize);
+
+    /// <summary>What is taken from the model: layers, pooling and the input mapping.</summary>
+    private static string Request(OnnxSource source) =>
+        string.Join("\n", string.Join(",", source.Layers ?? []), source.LayerOp, source.Pool, source.Mask, Pairs(source.Inputs));
+
+    private static string ContentKey(params object?[] parts) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))));
 
     private static string Pairs(IReadOnlyDictionary<string, string>? map) =>
         string.Join(",", (map ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
@@ -125,10 +131,7 @@ public sealed class ModelGrain(
     /// <summary>One shard on whichever silo placement picks; retried when a silo fails under it, not when the model refuses the input.</summary>
     private async Task<ShardOutput> ExtractShard(ShardRequest request)
     {
-        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
-            request.Model.Sha256, request.Shard.Sha256, string.Join(",", request.Source.Layers ?? []), request.Source.LayerOp,
-            request.Source.Pool, request.Source.Mask,
-            string.Join(",", (request.Source.Inputs ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"))))));
+        string key = ContentKey(request.Model.Sha256, request.Shard.Sha256, Request(request.Source));
         return await SiloFailures.Retry(() => GrainFactory.GetGrain<IExtractionGrain>(key).Extract(request), ShardAttempts);
     }
 

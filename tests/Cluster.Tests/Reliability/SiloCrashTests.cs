@@ -66,7 +66,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         await using (var client = await ClusterConnection.Remote(cluster.Gateways))
             foreach (var (metric, topk) in FiveMetrics)
                 finishedLayerPairs += await Eventually(() => client.Client.GetGrain<IAggregatorGrain>($"fixtures/{(topk is { } k ? $"{metric}@{k}" : metric)}").GetLayerPairsScored());
-        int piecesBefore = await StoredSketchPieces(cluster);
+        int piecesBefore = await Stored(cluster, "documents/sketches/");
         Assert.True(finishedLayerPairs > 0 && piecesBefore > 0, $"nothing was finished before the kill ({finishedLayerPairs} layer pairs, {piecesBefore} pieces)");
 
         var watch = Run(["sweep", "watch", "all", "--cluster", .. cluster.Gateways]);
@@ -81,7 +81,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         output.WriteLine($"recorded before the kill: {finishedLayerPairs} of {totalLayerPairs} layer pairs, {piecesBefore} sketch pieces; " +
             $"recomputed by the new silos: {recomputedLayerPairs} layer pairs, {piecesBuilt} sketch pieces");
         Assert.Equal(totalLayerPairs - finishedLayerPairs, (long)recomputedLayerPairs);
-        Assert.Equal(await StoredSketchPieces(cluster) - piecesBefore, (int)piecesBuilt);
+        Assert.Equal(await Stored(cluster, "documents/sketches/") - piecesBefore, (int)piecesBuilt);
 
         var results = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
         Assert.True(results.Exit == 0, results.Stderr);
@@ -259,8 +259,6 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             catch (Exception) when (DateTime.UtcNow < deadline) { await Task.Delay(500); }
         }
     }
-
-    private static Task<int> StoredSketchPieces(LoopbackCluster cluster) => Stored(cluster, "documents/sketches/");
 
     /// <summary>How many store documents (records of finished units) are under the prefix.</summary>
     private static async Task<int> Stored(LoopbackCluster cluster, string prefix)
