@@ -14,8 +14,15 @@ public interface IBlas
     /// <summary>C (m x m) = A A^T for A (m x k); fills both triangles.</summary>
     void Syrk(ReadOnlySpan<double> a, int m, int k, Span<double> c);
 
-    /// <summary>C (m x n) = A B^T for A (m x k), B (n x k).</summary>
-    void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c);
+    /// <summary>C (m x n, row stride <paramref name="ldc"/>) = A B^T for A (m x k), B (n x k).</summary>
+    void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc);
+}
+
+public static class BlasExtensions
+{
+    /// <summary>C (m x n, contiguous) = A B^T for A (m x k), B (n x k).</summary>
+    public static void GemmNT(this IBlas blas, ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c) =>
+        blas.GemmNT(a, m, b, n, k, c, n);
 }
 
 /// <summary>Chooses the BLAS: OpenBLAS when it loads, unless <c>PRH_BLAS=managed</c> asks otherwise.</summary>
@@ -35,6 +42,13 @@ public static class Blas
         if (string.Equals(choice, "openblas", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException("PRH_BLAS=openblas but libopenblas.so.0 could not be loaded (apt-get install libopenblas0-pthread)");
         return ManagedBlas.Instance;
+    }
+
+    /// <summary>Values a row-major m x n matrix of row stride ldc spans.</summary>
+    internal static long StridedSize(int m, int n, int ldc)
+    {
+        if (ldc < n) throw new ArgumentOutOfRangeException(nameof(ldc), $"row stride {ldc} is below the row length {n}");
+        return m == 0 ? 0 : (long)(m - 1) * ldc + n;
     }
 
     internal static void CheckSizes(int aLength, int m, int k, int cLength, long cNeeded)

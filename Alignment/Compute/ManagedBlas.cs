@@ -19,15 +19,16 @@ public sealed class ManagedBlas : IBlas
     public void Syrk(ReadOnlySpan<double> a, int m, int k, Span<double> c)
     {
         Blas.CheckSizes(a.Length, m, k, c.Length, (long)m * m);
-        Products(a, m, a, m, k, c, upperOnly: true);
+        Products(a, m, a, m, k, c, m, upperOnly: true);
         Blas.MirrorUpper(c, m);
     }
 
-    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c)
+    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc)
     {
-        Blas.CheckSizes(a.Length, m, k, c.Length, (long)m * n);
-        Blas.CheckSizes(b.Length, n, k, c.Length, (long)m * n);
-        Products(a, m, b, n, k, c, upperOnly: false);
+        long size = Blas.StridedSize(m, n, ldc);
+        Blas.CheckSizes(a.Length, m, k, c.Length, size);
+        Blas.CheckSizes(b.Length, n, k, c.Length, size);
+        Products(a, m, b, n, k, c, ldc, upperOnly: false);
     }
 
     /// <summary>The plain dot product (scalar loop), the reference for the tiled kernel.</summary>
@@ -38,7 +39,7 @@ public sealed class ManagedBlas : IBlas
         return s;
     }
 
-    private static void Products(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, bool upperOnly)
+    private static void Products(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc, bool upperOnly)
     {
         // Column blocks keep the B rows of one block in cache while all A rows stream past them.
         const int ColumnBlock = 64;
@@ -51,14 +52,14 @@ public sealed class ManagedBlas : IBlas
             {
                 int jStart = upperOnly ? Math.Max(j0, i) : j0;
                 int j = jStart;
-                for (; j + 2 <= j1; j += 2) Tile4x2(a, i, b, j, k, c, n);
+                for (; j + 2 <= j1; j += 2) Tile4x2(a, i, b, j, k, c, ldc);
                 for (; j < j1; j++)
-                    for (int r = 0; r < 4; r++) c[(i + r) * n + j] = DotSimd(a.Slice((i + r) * k, k), b.Slice(j * k, k));
+                    for (int r = 0; r < 4; r++) c[(i + r) * ldc + j] = DotSimd(a.Slice((i + r) * k, k), b.Slice(j * k, k));
             }
             for (; i < iEnd; i++)
             {
                 int jStart = upperOnly ? Math.Max(j0, i) : j0;
-                for (int j = jStart; j < j1; j++) c[i * n + j] = DotSimd(a.Slice(i * k, k), b.Slice(j * k, k));
+                for (int j = jStart; j < j1; j++) c[i * ldc + j] = DotSimd(a.Slice(i * k, k), b.Slice(j * k, k));
             }
         }
     }

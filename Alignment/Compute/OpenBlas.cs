@@ -54,15 +54,20 @@ public sealed unsafe class OpenBlas : IBlas
         Blas.MirrorUpper(c, m);
     }
 
-    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c)
+    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc)
     {
-        Blas.CheckSizes(a.Length, m, k, c.Length, (long)m * n);
-        Blas.CheckSizes(b.Length, n, k, c.Length, (long)m * n);
+        long size = Blas.StridedSize(m, n, ldc);
+        Blas.CheckSizes(a.Length, m, k, c.Length, size);
+        Blas.CheckSizes(b.Length, n, k, c.Length, size);
         if (m == 0 || n == 0) return;
-        if (k == 0) { c[..(m * n)].Clear(); return; }
+        if (k == 0)
+        {
+            for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
+        }
         fixed (double* pa = a)
         fixed (double* pb = b)
         fixed (double* pc = c)
-            _dgemm(RowMajor, NoTrans, Trans, m, n, k, 1.0, pa, k, pb, k, 0.0, pc, n);
+            _dgemm(RowMajor, NoTrans, Trans, m, n, k, 1.0, pa, k, pb, k, 0.0, pc, ldc);
     }
 }

@@ -16,60 +16,73 @@ namespace Prh.Alignment.Metrics;
 /// </summary>
 public static class Cknna
 {
-    public static double Score(NeighbourLists a, NeighbourLists b, int topk, bool unbiased, double selfA, double selfB) =>
-        Similarity(a, b, topk, unbiased) / (Math.Sqrt(selfA * selfB) + Cka.Epsilon);
+    public static double Score(NeighbourLists a, NeighbourLists b, int topk, bool unbiased, double selfA, double selfB, Scratch scratch) =>
+        Similarity(a, b, topk, unbiased, scratch) / (Math.Sqrt(selfA * selfB) + Cka.Epsilon);
 
-    public static double Similarity(NeighbourLists a, NeighbourLists b, int topk, bool unbiased)
+    /// <summary>Buffers one thread reuses for every pair it scores (no allocation per pair).</summary>
+    public sealed class Scratch(int n, int topk)
+    {
+        internal readonly int[] RowA = new int[topk], RowB = new int[topk];
+        internal readonly double[] ValA = new double[topk], ValB = new double[topk];
+        internal readonly int[] Marker = new int[n];
+        internal readonly double[] MarkedValue = new double[n];
+        internal readonly double[] ColK = new double[n], RowK = new double[n], ColL = new double[n], RowL = new double[n];
+
+        // M row by row: row i's pairs are Columns[Start[i] .. Start[i + 1]), with K and L at them.
+        internal readonly int[] Start = new int[n + 1];
+        internal readonly int[] Columns = new int[n * topk];
+        internal readonly double[] K = new double[n * topk], L = new double[n * topk];
+    }
+
+    public static double Similarity(NeighbourLists a, NeighbourLists b, int topk, bool unbiased, Scratch s)
     {
         int n = a.SampleCount;
-        var rowA = new int[topk];
-        var rowB = new int[topk];
-        var valA = new double[topk];
-        var valB = new double[topk];
-        var marker = new int[n];
-        var markedValue = new double[n];
-        Array.Fill(marker, -1);
-        var colK = new double[n];
-        var rowK = new double[n];
-        var colL = new double[n];
-        var rowL = new double[n];
-        var mask = new ulong[((long)n * n + 63) / 64];
-        var pairs = new List<(int I, int J, double K, double L)>(n * topk);
+        Array.Fill(s.Marker, -1);
+        Array.Clear(s.ColK);
+        Array.Clear(s.RowK);
+        Array.Clear(s.ColL);
+        Array.Clear(s.RowL);
         double sK = 0, sL = 0;
-
+        int count = 0;
         for (int i = 0; i < n; i++)
         {
-            TopK(a, i, topk, unbiased, rowA, valA);
-            TopK(b, i, topk, unbiased, rowB, valB);
-            for (int t = 0; t < topk; t++) { marker[rowA[t]] = i; markedValue[rowA[t]] = valA[t]; }
+            s.Start[i] = count;
+            TopK(a, i, topk, unbiased, s.RowA, s.ValA);
+            TopK(b, i, topk, unbiased, s.RowB, s.ValB);
+            for (int t = 0; t < topk; t++) { s.Marker[s.RowA[t]] = i; s.MarkedValue[s.RowA[t]] = s.ValA[t]; }
             for (int t = 0; t < topk; t++)
             {
-                int j = rowB[t];
-                if (marker[j] != i || (unbiased && j == i)) continue; // the unbiased HSIC zeroes the diagonal
-                double k = markedValue[j], l = valB[t];
+                int j = s.RowB[t];
+                if (s.Marker[j] != i || (unbiased && j == i)) continue; // the unbiased HSIC zeroes the diagonal
+                double k = s.MarkedValue[j], l = s.ValB[t];
                 sK += k; sL += l;
-                colK[j] += k; rowK[i] += k;
-                colL[j] += l; rowL[i] += l;
-                long bit = (long)i * n + j;
-                mask[bit >> 6] |= 1UL << (int)(bit & 63);
-                pairs.Add((i, j, k, l));
+                s.ColK[j] += k; s.RowK[i] += k;
+                s.ColL[j] += l; s.RowL[i] += l;
+                s.Columns[count] = j;
+                s.K[count] = k;
+                s.L[count] = l;
+                count++;
             }
         }
+        s.Start[n] = count;
 
+        // t1 pairs (i, j) of M whose transpose (j, i) is in M too: i among row j's few pairs.
         double t1 = 0;
-        foreach (var (i, j, k, l) in pairs)
-        {
-            long transposed = (long)j * n + i;
-            if ((mask[transposed >> 6] & (1UL << (int)(transposed & 63))) != 0) t1 += k * l;
-        }
+        for (int i = 0; i < n; i++)
+            for (int p = s.Start[i]; p < s.Start[i + 1]; p++)
+            {
+                int j = s.Columns[p];
+                for (int q = s.Start[j]; q < s.Start[j + 1]; q++)
+                    if (s.Columns[q] == i) { t1 += s.K[p] * s.L[p]; break; }
+            }
 
         double nn = n;
         if (unbiased)
         {
-            double t3 = Dot(colK, rowL);
+            double t3 = Dot(s.ColK, s.RowL);
             return (t1 + sK * sL / ((nn - 1) * (nn - 2)) - 2 * t3 / (nn - 2)) / (nn * (nn - 3));
         }
-        return t1 - (Dot(colK, rowL) + Dot(colL, rowK)) / nn + sK * sL / (nn * nn);
+        return t1 - (Dot(s.ColK, s.RowL) + Dot(s.ColL, s.RowK)) / nn + sK * sL / (nn * nn);
     }
 
     /// <summary>

@@ -150,15 +150,21 @@ public sealed record MetricSpec
         if (a.SampleCount != b.SampleCount)
             throw new AlignmentException(ErrorKind.ValueError,
                 $"{Name}: the two inputs have different numbers of samples: {a.Source} has {a.SampleCount}, {b.Source} has {b.SampleCount}");
-        int n = a.SampleCount;
+        Validate(a);
+        Validate(b);
+    }
+
+    /// <summary>Checks topk or cca_dim against one model's N and layer widths.</summary>
+    internal void Validate(ModelSketch model)
+    {
+        int n = model.SampleCount;
         if (Kind == MetricKind.Cknna && TopK > n)
             throw new AlignmentException(ErrorKind.RuntimeError, "selected index k out of range");
         if (Kind == MetricKind.Svcca)
-            foreach (var m in new[] { a, b })
-                foreach (var layer in m.Features.Layers)
-                    if (CcaDim > Math.Min(n, layer.Width))
-                        throw new AlignmentException(ErrorKind.ValueError,
-                            $"svcca: cca_dim={CcaDim} exceeds min(N, D) = {Math.Min(n, layer.Width)} for {m.Source}");
+            foreach (int width in model.LayerWidths)
+                if (CcaDim > Math.Min(n, width))
+                    throw new AlignmentException(ErrorKind.ValueError,
+                        $"svcca: cca_dim={CcaDim} exceeds min(N, D) = {Math.Min(n, width)} for {model.Source}");
     }
 
     /// <summary>Neighbour columns a knn metric reads: min(topk, N), or N for topk=None.</summary>

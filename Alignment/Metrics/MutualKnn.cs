@@ -4,24 +4,28 @@ namespace Prh.Alignment.Metrics;
 
 /// <summary>
 /// Mutual k-nearest neighbours (Huh et al. 2024, eq. 11): mean_i |NN_A(i) ∩ NN_B(i)| / k',
-/// k' = the number of list columns. O(N k) with a marker array. The reference counts with float32
-/// masks, so the result is rounded to float32 like the reference's.
+/// k' = the number of list columns, from the exact integer overlap Σ_i |NN_A(i) ∩ NN_B(i)|. The
+/// reference counts with float32 masks, so the result is rounded to float32 like the reference's.
+/// <see cref="Overlap"/> is the plain per-pair count (a marker array, O(N k)); tiles count whole blocks
+/// of layer pairs at once with <see cref="AllPairs.NeighbourOverlaps"/>, which the tests compare with it.
 /// </summary>
 public static class MutualKnn
 {
-    public static double Score(NeighbourLists a, NeighbourLists b, int columns)
+    public static double FromOverlap(long overlap, int columns, int sampleCount) => (float)(overlap / ((double)columns * sampleCount));
+
+    public static double Score(NeighbourLists a, NeighbourLists b, int columns) =>
+        FromOverlap(Overlap(a, b, columns, new int[a.SampleCount]), columns, a.SampleCount);
+
+    /// <summary>Σ_i |NN_A(i) ∩ NN_B(i)| over the first <paramref name="columns"/> columns; <paramref name="marker"/> holds N ints of scratch.</summary>
+    public static long Overlap(NeighbourLists a, NeighbourLists b, int columns, int[] marker)
     {
-        int n = a.SampleCount;
-        var marker = new int[n];
         Array.Fill(marker, -1);
-        double total = 0;
-        for (int i = 0; i < n; i++)
+        long total = 0;
+        for (int i = 0; i < a.SampleCount; i++)
         {
             foreach (int j in a.Indices(i, columns)) marker[j] = i;
-            int shared = 0;
-            foreach (int j in b.Indices(i, columns)) if (marker[j] == i) shared++;
-            total += (double)shared / columns;
+            foreach (int j in b.Indices(i, columns)) if (marker[j] == i) total++;
         }
-        return (float)(total / n);
+        return total;
     }
 }

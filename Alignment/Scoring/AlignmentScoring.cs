@@ -1,35 +1,58 @@
+using Prh.Alignment.AllPairs;
 using Prh.Alignment.Features;
 using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
 
 namespace Prh.Alignment.Scoring;
 
-/// <summary>The reference's model-level entry points, <c>compute_score</c> and <c>compute_alignment</c>.</summary>
+/// <summary>The reference's model-level entry points, <c>compute_score</c> and <c>compute_alignment</c>, through the tile engine.</summary>
 public static class AlignmentScoring
 {
     /// <summary>
-    /// compute_score(x, y): every layer pair of two prepared models (see <see cref="FeaturePreparation.Prepare"/>)
-    /// and the best pair by the reference's rule.
+    /// compute_score(x, y): every layer pair of two prepared models (see <see cref="FeaturePreparation.Prepare(ModelFeatures, double)"/>)
+    /// and the best pair by the reference's rule: a tile of one model against one.
     /// </summary>
-    public static LayerScores ComputeScore(ModelSketch x, ModelSketch y, MetricSpec metric) =>
-        LayerScores.FromMatrix(LayerScorer.ScoreAll(x, y, metric));
+    public static LayerScores ComputeScore(ModelSketch x, ModelSketch y, MetricSpec metric, ITileBackend? backend = null)
+    {
+        var first = new SketchBlock([x]);
+        var second = ReferenceEquals(x, y) ? first : new SketchBlock([y]);
+        return TileScorer.Score(backend ?? CpuTileBackend.Default, first, second, [new TileMetric(metric, PairMask.All(1, 1))])[0][0].Scores;
+    }
+
+    /// <summary>One metric value for two single-layer inputs, as the reference's metric functions.</summary>
+    public static double ScoreOne(ModelSketch a, ModelSketch b, MetricSpec metric) => ComputeScore(a, b, metric).Scores[0, 0];
 
     /// <summary>
     /// compute_alignment(xs, ys): entry [i, j] = compute_score(ys[j], xs[i]) (the reference swaps the
     /// arguments), so its indices are (layer of ys[j], layer of xs[i]). When <paramref name="symmetric"/>
     /// (the reference's <c>x_paths == y_paths</c>) and the metric is not cycle_knn, only i &lt;= j is
-    /// computed and [j, i] mirrors [i, j] with the indices reversed. Each model's sketch is shared by
-    /// all its pairs, so adding a model costs its own sketch and one row of pairs.
+    /// computed and [j, i] mirrors [i, j] with the indices reversed. The pairs are scored in tiles that fit
+    /// the backend's memory budget; each model's sketch is built once and shared by all its tiles.
     /// </summary>
-    public static AlignmentMatrix ComputeAlignment(IReadOnlyList<ModelSketch> xs, IReadOnlyList<ModelSketch> ys, MetricSpec metric, bool symmetric)
+    public static AlignmentMatrix ComputeAlignment(IReadOnlyList<ModelSketch> xs, IReadOnlyList<ModelSketch> ys, MetricSpec metric, bool symmetric,
+        ITileBackend? backend = null)
     {
+        backend ??= CpuTileBackend.Default;
         bool mirror = symmetric && metric.Kind != MetricKind.CycleKnn;
         if (symmetric && xs.Count != ys.Count)
             throw new ArgumentException("a symmetric alignment needs the same models on both sides");
+        // Tiles take first arguments from ys and second arguments from xs.
+        var needed = new PairMask(ys.Count, xs.Count);
+        for (int j = 0; j < ys.Count; j++)
+            for (int i = 0; i < xs.Count; i++) needed[j, i] = !mirror || i <= j;
+        int n = xs[0].SampleCount;
+        var plans = TilePlanner.Plan(ys.Select(m => m.LayerCount).ToList(), xs.Select(m => m.LayerCount).ToList(), symmetric, [needed],
+            TilePlanner.LayerBytes(n, SketchRequest.For([metric], n)), backend.MemoryBudget);
+
         var entries = new LayerScores?[xs.Count, ys.Count];
-        for (int i = 0; i < xs.Count; i++)
-            for (int j = 0; j < ys.Count; j++)
-                if (!mirror || i <= j) entries[i, j] = ComputeScore(ys[j], xs[i], metric);
+        foreach (var plan in plans)
+        {
+            var first = new SketchBlock(plan.Firsts.Select(j => ys[j]).ToList());
+            var second = plan.SameModels ? first : new SketchBlock(plan.Seconds.Select(i => xs[i]).ToList());
+            foreach (var score in TileScorer.Score(backend, first, second, [new TileMetric(metric, plan.Masks[0]!)])[0])
+                entries[plan.Seconds[score.Second], plan.Firsts[score.First]] = score.Scores;
+        }
+
         var scores = new double[xs.Count, ys.Count];
         var indices = new (int, int)?[xs.Count, ys.Count];
         for (int i = 0; i < xs.Count; i++)

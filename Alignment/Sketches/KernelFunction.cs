@@ -13,13 +13,3 @@ public readonly record struct KernelFunction(bool IsRbf, double Sigma)
 
     public override string ToString() => IsRbf ? $"rbf(sigma={Sigma})" : "ip";
 }
-
-/// <summary>How a kernel is centred before the HSIC inner product.</summary>
-public enum Centring
-{
-    /// <summary>H K H with H = I - 1/N: biased HSIC = trace(K H L H) = &lt;HKH, HLH&gt;.</summary>
-    Biased,
-
-    /// <summary>U-centring: the unbiased HSIC of Song et al. (2012) is &lt;U_K, U_L&gt; / (N (N - 3)).</summary>
-    Unbiased,
-}

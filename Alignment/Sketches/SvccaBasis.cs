@@ -13,7 +13,7 @@ namespace Prh.Alignment.Sketches;
 /// </summary>
 public sealed class SvccaBasis
 {
-    private SvccaBasis(int sampleCount, int dimension, double[] vectors)
+    internal SvccaBasis(int sampleCount, int dimension, double[] vectors)
     {
         SampleCount = sampleCount;
         Dimension = dimension;

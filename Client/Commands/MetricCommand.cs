@@ -32,7 +32,7 @@ internal static class MetricCommand
                 throw new AlignmentException(ErrorKind.TypeError, "prh metric needs A, B and --metric (or --batch FILE)");
             var spec = options.Spec(parse);
             var inputs = new FeatureInputs(quantile: null);
-            double value = LayerScorer.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec);
+            double value = AlignmentScoring.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec);
             if (parse.GetValue(options.Json))
                 Console.Out.WriteLine($"{{\"metric\": {Json.String(spec.Name)}, \"value\": {Json.Number(value)}}}");
             else
@@ -58,7 +58,7 @@ internal static class MetricCommand
             try
             {
                 var (pathA, pathB, spec) = ParseRequest(line, batchFile, lineNumber);
-                result = $"{{\"value\": {Json.Number(LayerScorer.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec))}}}";
+                result = $"{{\"value\": {Json.Number(AlignmentScoring.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec))}}}";
             }
             catch (Exception e) when (CommandErrors.Classify(e) is { } error)
             {

@@ -86,24 +86,22 @@ public sealed class LocalFeatureCache(IActivationStore store, IGrainFactory grai
         {
             MetricKind.Svcca => null,
             MetricKind.Cka or MetricKind.UnbiasedCka =>
-                $"{prefix}/kernels-{(spec.Kernel.IsRbf ? $"rbf{BitConverter.DoubleToInt64Bits(spec.Kernel.Sigma):x16}" : "ip")}-{Centring(spec).ToString().ToLowerInvariant()}",
+                $"{prefix}/kernels-{(spec.Kernel.IsRbf ? $"rbf{BitConverter.DoubleToInt64Bits(spec.Kernel.Sigma):x16}" : "ip")}",
             _ => $"{prefix}/neighbours-{NeighbourLists.ColumnsFor(sketch.SampleCount, TopK(sketch, spec))}",
         };
     }
-
-    private static Centring Centring(MetricSpec spec) => spec.Unbiased ? Alignment.Sketches.Centring.Unbiased : Alignment.Sketches.Centring.Biased;
 
     private static int TopK(ModelSketch sketch, MetricSpec spec) => spec.AllColumns ? sketch.SampleCount : spec.TopK!.Value;
 
     private static bool Has(ModelSketch sketch, MetricSpec spec) => spec.Kind switch
     {
         MetricKind.Svcca => true,
-        MetricKind.Cka or MetricKind.UnbiasedCka => sketch.HasKernels(spec.Kernel, Centring(spec)),
+        MetricKind.Cka or MetricKind.UnbiasedCka => sketch.HasKernels(spec.Kernel),
         _ => sketch.HasNeighbours(TopK(sketch, spec)),
     };
 
     private static byte[] Build(ModelSketch sketch, MetricSpec spec) => spec.Kind is MetricKind.Cka or MetricKind.UnbiasedCka
-        ? SketchCodec.Encode(sketch.Kernels(spec.Kernel, Centring(spec)))
+        ? SketchCodec.Encode(sketch.Kernels(spec.Kernel))
         : SketchCodec.Encode(sketch.AllNeighbours(TopK(sketch, spec)));
 
     private static void Seed(ModelSketch sketch, MetricSpec spec, byte[] bytes)

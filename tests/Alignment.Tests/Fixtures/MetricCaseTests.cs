@@ -34,14 +34,14 @@ public sealed class MetricCaseTests
 
         if (e.TryGetProperty("raises", out var raises))
         {
-            var error = Assert.Throws<AlignmentException>(() => LayerScorer.ScoreOne(a, b, MetricSpec.Create(metric, kwargs)));
+            var error = Assert.Throws<AlignmentException>(() => AlignmentScoring.ScoreOne(a, b, MetricSpec.Create(metric, kwargs)));
             Assert.Equal(raises.GetString(), error.Kind.ToString());
             Assert.Contains(e.GetProperty("message").GetString()!, error.Message);
             return;
         }
 
         var spec = MetricSpec.Create(metric, kwargs);
-        double value = LayerScorer.ScoreOne(a, b, spec);
+        double value = AlignmentScoring.ScoreOne(a, b, spec);
         if (metric == "svcca")
         {
             AssertClose(e.GetProperty("exact_closed_form").GetDouble(), value, 1e-6, label);
@@ -54,7 +54,7 @@ public sealed class MetricCaseTests
         {
             // Recorded from the float32 reference only, so its float32 tolerance applies.
             double swappedTolerance = FixtureSet.OptionalDouble(e, "tol_f32") ?? e.GetProperty("tol_loose").GetDouble();
-            AssertClose(swapped.GetDouble(), LayerScorer.ScoreOne(b, a, spec), swappedTolerance, label + " (B, A)");
+            AssertClose(swapped.GetDouble(), AlignmentScoring.ScoreOne(b, a, spec), swappedTolerance, label + " (B, A)");
         }
     }
 

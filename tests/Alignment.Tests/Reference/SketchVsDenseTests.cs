@@ -56,7 +56,7 @@ public sealed class SketchVsDenseTests
     }
 
     private static double Engine(ModelSketch a, ModelSketch b, string metric, Dictionary<string, object?> kwargs) =>
-        LayerScorer.ScoreOne(a, b, MetricSpec.Create(metric, kwargs));
+        AlignmentScoring.ScoreOne(a, b, MetricSpec.Create(metric, kwargs));
 
     private static void Same(double expected, double actual, double tolerance, string what)
     {
