@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Prh.Grains;
+using Prh.Grains.Aggregation;
 using Prh.Grains.Storage;
 using Prh.Grains.Telemetry;
 
@@ -29,6 +30,7 @@ public static class SiloHost
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var cluster = builder.Configuration.GetSection("Cluster").Get<PrhClusterOptions>() ?? new PrhClusterOptions();
         var store = builder.Configuration.GetSection("Store").Get<ActivationStoreOptions>() ?? new ActivationStoreOptions();
+        builder.Services.Configure<TileOptions>(builder.Configuration.GetSection("Tiles"));
         builder.UseOrleans(silo =>
         {
             Configure(silo, cluster, store);
@@ -56,11 +58,13 @@ public static class SiloHost
         {
             case "localhost":
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+                silo.UseInMemoryReminderService(); // one machine: reminders live as long as its silos do
                 break;
             case "redis":
                 if (string.IsNullOrWhiteSpace(cluster.RedisConnectionString))
                     throw new InvalidOperationException("Cluster:Clustering is redis but Cluster:RedisConnectionString is not set");
                 silo.UseRedisClustering(cluster.RedisConnectionString);
+                silo.UseRedisReminderService(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(cluster.RedisConnectionString));
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = cluster.ServiceId; });
                 silo.ConfigureEndpoints(
                     IPAddress.Parse(cluster.AdvertisedAddress ?? "127.0.0.1"), cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: cluster.ListenOnAnyAddress);

@@ -90,16 +90,17 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
 
     /// <summary>
     /// c[a, b] = x_a · y_b (rows of length k) over the region. A block against itself: one symmetric
-    /// product, cut into row parts so every core has a share (rank-k updates for the diagonal parts,
-    /// matrix products between parts), then mirrored. Otherwise each rectangle's matrix product, cut
-    /// into row chunks in proportion to its size.
+    /// product, cut into one row part per core (rank-k updates for the diagonal parts, matrix products
+    /// between parts: with two cores, one product against two updates of equal work), then mirrored.
+    /// Otherwise each rectangle's matrix product, cut into row chunks in proportion to its size. Parts
+    /// stay as large as the cores allow: a product's arithmetic intensity grows with its smaller side.
     /// </summary>
     private void Products(ReadOnlyMemory<double> x, ReadOnlyMemory<double> y, int k, int tx, int ty, TileRegion region, double[] c)
     {
         var jobs = new List<(long Work, Action Run)>();
         if (region.SameBlock)
         {
-            int parts = Math.Min(tx, 2 * Cores);
+            int parts = Math.Min(tx, Cores);
             int Bound(int p) => (int)((long)tx * p / parts);
             for (int p = 0; p < parts; p++)
                 for (int q = 0; q <= p; q++)
@@ -127,7 +128,7 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
         foreach (var r in region.Rectangles)
         {
             int rows = r.First1 - r.First0, cols = r.Second1 - r.Second0;
-            int chunks = (int)Math.Clamp(Math.Round(2.0 * Cores * r.Pairs / total), 1, rows);
+            int chunks = (int)Math.Clamp(Math.Round((double)Cores * r.Pairs / total), 1, rows);
             for (int part = 0; part < chunks; part++)
             {
                 int a0 = r.First0 + (int)((long)rows * part / chunks), a1 = r.First0 + (int)((long)rows * (part + 1) / chunks);

@@ -29,9 +29,14 @@ public static class FeaturePreparation
     /// Clamps with the model's threshold and L2-normalises each sample of each layer: into new arrays
     /// for in-memory layers, on every read for streamed ones (the raw values are then never held).
     /// </summary>
-    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile)
+    public static ModelFeatures Prepare(ModelFeatures raw, double quantile = DefaultQuantile) => PrepareAt(raw, ClampThreshold(raw, quantile));
+
+    /// <summary>
+    /// <see cref="Prepare(ModelFeatures, double)"/> with the clamp threshold already known (a stored
+    /// sketch records it), which saves the pass over every value that finds it.
+    /// </summary>
+    public static ModelFeatures PrepareAt(ModelFeatures raw, double q)
     {
-        double q = ClampThreshold(raw, quantile);
         var layers = new LayerFeatures[raw.LayerCount];
         Parallel.For(0, raw.LayerCount, l =>
         {

@@ -16,9 +16,10 @@ public static class FeatureFile
 {
     private const string LayerPrefix = "layers.";
 
-    public static ModelFeatures Load(string path)
+    /// <param name="format">"npy" or "safetensors" for a file whose name does not say (a stored blob); null: by its extension.</param>
+    public static ModelFeatures Load(string path, string? format = null)
     {
-        switch (Extension(path))
+        switch (Kind(path, format))
         {
             case ".npy":
                 return new ModelFeatures(path, NpyFile.Read(path, (shape, dtype, stream) =>
@@ -45,9 +46,9 @@ public static class FeatureFile
     /// and Inf on every read), so only the layers being worked on occupy memory. A .safetensors file
     /// is loaded whole, as <see cref="Load"/>.
     /// </summary>
-    public static ModelFeatures Open(string path)
+    public static ModelFeatures Open(string path, string? format = null)
     {
-        if (Extension(path) != ".npy") return Load(path);
+        if (Kind(path, format) != ".npy") return Load(path, format);
         var (shape, dtype, dataStart, fileLength) = NpyFile.Read(path, (shape, dtype, stream) => (shape, dtype, stream.Position, stream.Length));
         CheckFeatureShape(path, "array", shape);
         int n = shape[0], count = shape.Length == 3 ? shape[1] : 1, width = shape[^1];
@@ -133,6 +134,8 @@ public static class FeatureFile
     }
 
     private static string Extension(string path) => Path.GetExtension(path).ToLowerInvariant();
+
+    private static string Kind(string path, string? format) => format is null ? Extension(path) : "." + format.ToLowerInvariant();
 
     private static TensorFileException UnsupportedExtension(string path)
     {

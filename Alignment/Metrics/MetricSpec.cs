@@ -154,17 +154,18 @@ public sealed record MetricSpec
         Validate(b);
     }
 
-    /// <summary>Checks topk or cca_dim against one model's N and layer widths.</summary>
-    internal void Validate(ModelSketch model)
+    internal void Validate(ModelSketch model) => Validate(model.SampleCount, model.LayerWidths, model.Source);
+
+    /// <summary>Checks topk or cca_dim against one model's N and layer widths; an <see cref="AlignmentException"/> names what does not fit.</summary>
+    public void Validate(int sampleCount, IReadOnlyList<int> layerWidths, string source)
     {
-        int n = model.SampleCount;
-        if (Kind == MetricKind.Cknna && TopK > n)
+        if (Kind == MetricKind.Cknna && TopK > sampleCount)
             throw new AlignmentException(ErrorKind.RuntimeError, "selected index k out of range");
         if (Kind == MetricKind.Svcca)
-            foreach (int width in model.LayerWidths)
-                if (CcaDim > Math.Min(n, width))
+            foreach (int width in layerWidths)
+                if (CcaDim > Math.Min(sampleCount, width))
                     throw new AlignmentException(ErrorKind.ValueError,
-                        $"svcca: cca_dim={CcaDim} exceeds min(N, D) = {Math.Min(n, width)} for {model.Source}");
+                        $"svcca: cca_dim={CcaDim} exceeds min(N, D) = {Math.Min(sampleCount, width)} for {source}");
     }
 
     /// <summary>Neighbour columns a knn metric reads: min(topk, N), or N for topk=None.</summary>

@@ -193,7 +193,7 @@ public sealed class CentredKernels
     }
 
     /// <summary>Copies every layer into <paramref name="target"/> from its layer <paramref name="firstLayer"/> on.</summary>
-    internal void CopyTo(CentredKernels target, int firstLayer)
+    public void CopyTo(CentredKernels target, int firstLayer)
     {
         int n = SampleCount;
         Stack.Span.CopyTo(target.Stack.Span.Slice(firstLayer * PackedSize, LayerCount * PackedSize));

@@ -53,7 +53,7 @@ internal static class SweepCommand
             span?.SetTag("prh.sweep", definition.Name);
             var grain = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
             await grain.Submit(definition);
-            var status = await WaitForEnd(grain, Console.Error);
+            var status = await SweepProgress.FollowAsync(grain, Console.Error, terminal: !Console.IsErrorRedirected);
             if (status.Phase != SweepPhase.Completed) span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", status.Errors));
             if (status.Phase != SweepPhase.Completed)
                 throw new InvalidOperationException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
@@ -95,7 +95,7 @@ internal static class SweepCommand
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
             var status = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetStatus();
-            Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : Describe(status));
+            Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : SweepProgress.Describe(status));
             return status.Phase == SweepPhase.Failed ? 1 : 0;
         }));
         return command;
@@ -109,7 +109,7 @@ internal static class SweepCommand
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
-            var status = await WaitForEnd(cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!), Console.Out);
+            var status = await SweepProgress.FollowAsync(cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!), Console.Out, terminal: !Console.IsOutputRedirected);
             return status.Phase == SweepPhase.Completed ? 0 : 1;
         }));
         return command;
@@ -120,49 +120,74 @@ internal static class SweepCommand
         var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
         var gateway = Gateways("Gateways (host:port); default localhost:30000");
         var metric = MetricOption();
+        var pair = PairOption();
         var format = new Option<string>("--format") { Description = "table, csv, json or npy", DefaultValueFactory = _ => "table" };
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout (required for npy)" };
-        var command = new Command("results", "Print one metric's matrix of a finished sweep.") { id, gateway, metric, format, output };
+        var command = new Command("results", "Print one metric's matrix of a finished sweep, or with --pair one model pair's layer x layer matrix.")
+            { id, gateway, metric, pair, format, output };
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
-            var matrix = await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!);
             string? path = parse.GetValue(output);
-            switch (parse.GetValue(format))
+            string chosen = parse.GetValue(format)!;
+            if (chosen is not ("table" or "csv" or "json" or "npy")) throw new ArgumentException($"--format '{chosen}' is not one of table, csv, json, npy");
+            if (chosen == "npy" && path is null) throw new ArgumentException("--format npy needs --out FILE.npy");
+            var sweep = cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!);
+            if (Pair(parse.GetValue(pair)) is { } models)
             {
-                case "npy":
-                    if (path is null) throw new ArgumentException("--format npy needs --out FILE.npy");
-                    int m = matrix.Models.Count;
-                    Prh.Alignment.IO.NpyFile.Write(path, [m, m], matrix.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
+                var layers = await sweep.GetPair(parse.GetValue(metric)!, models.First, models.Second);
+                if (chosen == "npy")
+                {
+                    Prh.Alignment.IO.NpyFile.Write(path!, [layers.Scores.Length, layers.Scores[0].Length], layers.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
                     return 0;
-                case var f and ("table" or "csv" or "json"):
-                    string text = f switch
-                    {
-                        "table" => SweepResults.Table(matrix),
-                        "csv" => SweepResults.Csv(matrix),
-                        _ => SweepResults.MatrixJson(matrix) + "\n",
-                    };
-                    if (path is null) Console.Out.Write(text);
-                    else await File.WriteAllTextAsync(path, text);
-                    return 0;
-                case var f:
-                    throw new ArgumentException($"--format '{f}' is not one of table, csv, json, npy");
+                }
+                await Write(path, chosen switch { "table" => SweepResults.Table(layers), "csv" => SweepResults.Csv(layers), _ => SweepResults.Json(layers) + "\n" });
+                return 0;
             }
+            var matrix = await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!);
+            if (chosen == "npy")
+            {
+                int m = matrix.Models.Count;
+                Prh.Alignment.IO.NpyFile.Write(path!, [m, m], matrix.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
+                return 0;
+            }
+            await Write(path, chosen switch { "table" => SweepResults.Table(matrix), "csv" => SweepResults.Csv(matrix), _ => SweepResults.MatrixJson(matrix) + "\n" });
+            return 0;
         }));
         return command;
     }
+
+    private static async Task Write(string? path, string text)
+    {
+        if (path is null) Console.Out.Write(text);
+        else await File.WriteAllTextAsync(path, text);
+    }
+
+    private static Option<string[]> PairOption() => new("--pair")
+    {
+        Description = "Two model ids A B: compute_score(prep(A), prep(B))'s whole layer x layer matrix (rows: A's layers)",
+        Arity = new ArgumentArity(2, 2),
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private static (string First, string Second)? Pair(string[]? ids) => ids is { Length: 2 } ? (ids[0], ids[1]) : null;
 
     private static Command Plot()
     {
         var id = new Argument<string>("ID") { Description = "Sweep id (its name)" };
         var gateway = Gateways("Gateways (host:port); default localhost:30000");
         var metric = MetricOption();
+        var pair = PairOption();
         var output = new Option<string>("--out") { Description = "PNG file to write", Required = true };
-        var command = new Command("plot", "Draw one metric's matrix of a finished sweep as an annotated heatmap (PNG).") { id, gateway, metric, output };
+        var command = new Command("plot", "Draw one metric's matrix of a finished sweep, or with --pair one model pair's layer x layer matrix, as a heatmap (PNG).")
+            { id, gateway, metric, pair, output };
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
-            HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
+            if (Pair(parse.GetValue(pair)) is { } models)
+                HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPair(parse.GetValue(metric)!, models.First, models.Second), parse.GetValue(output)!);
+            else
+                HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
             return 0;
         }));
         return command;
@@ -181,49 +206,11 @@ internal static class SweepCommand
     private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
         ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"], traceConsole);
 
-    /// <summary>
-    /// Polls until the sweep finishes, printing a line whenever its progress changes. While a silo is
-    /// failing under the sweep (until the cluster declares it dead and the grain re-activates) polls are
-    /// repeated for up to two minutes.
-    /// </summary>
-    private static async Task<SweepStatus> WaitForEnd(ISweepGrain grain, TextWriter progress)
-    {
-        string? last = null;
-        var unavailableSince = (DateTime?)null;
-        while (true)
-        {
-            SweepStatus status;
-            try
-            {
-                status = await grain.GetStatus();
-                unavailableSince = null;
-            }
-            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException))
-            {
-                unavailableSince ??= DateTime.UtcNow;
-                if (DateTime.UtcNow - unavailableSince > TimeSpan.FromMinutes(2)) throw;
-                progress.WriteLine($"sweep {grain.GetPrimaryKeyString()}: cluster unavailable ({e.GetType().Name}); retrying");
-                await Task.Delay(1000);
-                continue;
-            }
-            string line = Describe(status);
-            if (line != last) progress.WriteLine(line);
-            last = line;
-            if (status.IsFinished) return status;
-            await Task.Delay(250);
-        }
-    }
-
-    private static string Describe(SweepStatus s) =>
-        $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}, " +
-        $"layer pairs scored {s.LayerPairsScored}" + (s.Paused is { } p ? $"; PAUSED {p}" : "") +
-        (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
-        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "") +
-        (s.Recoveries is { Count: > 0 } r ? $"; recovered: {string.Join("; ", r)}" : "") + (s.TraceId is { } t ? $"; trace {t}" : "");
-
     private static string StatusJson(SweepStatus s) =>
         $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
         $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
         $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}], \"trace_id\": {(s.TraceId is { } t ? Json.String(t) : "null")}, " +
-        $"\"paused\": {(s.Paused is { } p ? Json.String(p) : "null")}, \"recoveries\": [{string.Join(", ", (s.Recoveries ?? []).Select(Json.String))}]}}";
+        $"\"paused\": {(s.Paused is { } p ? Json.String(p) : "null")}, \"recoveries\": [{string.Join(", ", (s.Recoveries ?? []).Select(Json.String))}], " +
+        $"\"tiles_done\": {s.Scoring?.TilesDone ?? 0}, \"tiles\": {s.Scoring?.TileCount ?? 0}, \"layer_pairs_done\": {s.Scoring?.LayerPairsDone ?? 0}, " +
+        $"\"layer_pairs\": {s.Scoring?.LayerPairCount ?? 0}, \"sketches_done\": {s.Scoring?.SketchesDone ?? 0}, \"sketches\": {s.Scoring?.SketchCount ?? 0}}}";
 }

@@ -33,6 +33,9 @@ public sealed class ClusterConnection : IAsyncDisposable
             $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}",
             "--Store:Kind=file", $"--Store:DataDirectory={Path.GetFullPath(dataDirectory)}",
             $"--Telemetry:Console={traceConsole}",
+            // The user's console shows the sweep's progress: Orleans' start-up notes (ServerGC, watchdog)
+            // and the silo's own information lines stay out of it unless asked for.
+            "--Logging:LogLevel:Orleans=Error", "--Logging:LogLevel:Prh=Warning",
         ]);
         await host.StartAsync();
         return new ClusterConnection(host);

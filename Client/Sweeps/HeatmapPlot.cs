@@ -1,32 +1,45 @@
+using Prh.Contracts.Aggregation;
 using Prh.Contracts.Sweeps;
 using ScottPlot;
 
 namespace Prh.Client.Sweeps;
 
-/// <summary>An annotated heatmap of one metric's models x models matrix (ScottPlot, PNG).</summary>
+/// <summary>Heatmaps (ScottPlot, PNG): one metric's models x models matrix, or one model pair's layer x layer matrix.</summary>
 public static class HeatmapPlot
 {
-    public static void Save(MetricMatrix matrix, string path)
+    public static void Save(MetricMatrix matrix, string path) =>
+        Save(matrix.Scores, matrix.Models, matrix.Models, $"{matrix.Metric.Key}: compute_score(model j, model i)", path);
+
+    public static void Save(PairMatrix pair, string path) =>
+        Save(pair.Scores, Enumerable.Range(0, pair.Scores.Length).Select(i => $"{pair.First}[{i}]").ToList(),
+            Enumerable.Range(0, pair.Scores[0].Length).Select(j => $"{pair.Second}[{j}]").ToList(),
+            $"{pair.Metric.Key}: compute_score({pair.First}, {pair.Second})" + (pair.BestIndices is { } b ? $", best ({b[0]}, {b[1]})" : ""), path);
+
+    /// <summary>Rows top to bottom, columns left to right; cells annotated with their value when there are few enough to read.</summary>
+    private static void Save(double[][] scores, IReadOnlyList<string> rows, IReadOnlyList<string> columns, string title, string path)
     {
-        int m = matrix.Models.Count;
-        var values = new double[m, m];
+        int m = rows.Count, n = columns.Count;
+        var values = new double[m, n];
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < m; j++) values[i, j] = matrix.Scores[i][j];
+            for (int j = 0; j < n; j++) values[i, j] = scores[i][j];
         var plot = new Plot();
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         plot.Add.ColorBar(heatmap);
-        // Row i of the data is drawn at y = m - 1 - i (the first model on top).
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < m; j++)
-            {
-                var label = plot.Add.Text(matrix.Scores[i][j].ToString("F2"), j, m - 1 - i);
-                label.LabelStyle.ForeColor = matrix.Scores[i][j] > 0.6 * values.Cast<double>().Max() ? Colors.Black : Colors.White;
-                label.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
-            }
-        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, m).Select(j => (double)j).ToArray(), matrix.Models.ToArray());
-        plot.Axes.Left.SetTicks(Enumerable.Range(0, m).Select(i => (double)(m - 1 - i)).ToArray(), matrix.Models.ToArray());
-        plot.Title($"{matrix.Metric.Key}: compute_score(model j, model i)");
-        plot.SavePng(path, 160 + 90 * m, 120 + 70 * m);
+        double max = values.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        if (m <= 16 && n <= 16)
+            // Row i of the data is drawn at y = m - 1 - i (the first row on top).
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    var label = plot.Add.Text(scores[i][j].ToString("F2"), j, m - 1 - i);
+                    label.LabelStyle.ForeColor = scores[i][j] > 0.6 * max ? Colors.Black : Colors.White;
+                    label.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
+                }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, n).Select(j => (double)j).ToArray(), columns.ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, m).Select(i => (double)(m - 1 - i)).ToArray(), rows.ToArray());
+        plot.Title(title);
+        int cell = m <= 16 && n <= 16 ? 80 : 30;
+        plot.SavePng(path, 220 + cell * n, 160 + cell * m);
     }
 }

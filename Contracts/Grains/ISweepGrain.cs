@@ -19,4 +19,8 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>Each metric's matrix, in the definition's model order; only once completed.</summary>
     [Alias("GetResults")]
     Task<IReadOnlyList<MetricMatrix>> GetResults();
+
+    /// <summary>One model pair's whole layer x layer matrix for a metric (name or key): compute_score(prep(first), prep(second)); only once completed.</summary>
+    [Alias("GetPair")]
+    Task<Aggregation.PairMatrix> GetPair(string metric, string first, string second);
 }

@@ -13,10 +13,3 @@ public sealed record FeatureInfo(
 /// <summary>A model of a dataset with its stored features.</summary>
 [GenerateSerializer, Immutable, Alias("prh.ModelEntry")]
 public sealed record ModelEntry([property: Id(0)] string Id, [property: Id(1)] FeatureInfo Features);
-
-/// <summary>One scored model pair: compute_score(prep(Y), prep(X)) in the aggregator's argument order.</summary>
-[GenerateSerializer, Immutable, Alias("prh.PairScore")]
-public sealed record PairScore(
-    [property: Id(0)] double BestScore,
-    [property: Id(1)] int[]? BestIndices,
-    [property: Id(2)] long LayerPairs);

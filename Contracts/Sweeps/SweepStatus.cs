@@ -22,7 +22,8 @@ public sealed record SweepStatus(
     [property: Id(8)] IReadOnlyList<string> Extraction,
     [property: Id(9)] string? TraceId,
     [property: Id(10)] string? Paused = null,
-    [property: Id(11)] IReadOnlyList<string>? Recoveries = null)
+    [property: Id(11)] IReadOnlyList<string>? Recoveries = null,
+    [property: Id(12)] ScoringProgress? Scoring = null)
 {
     public bool IsFinished => Phase is SweepPhase.Completed or SweepPhase.Failed;
 }
@@ -38,3 +39,16 @@ public sealed record MetricMatrix(
     [property: Id(1)] IReadOnlyList<string> Models,
     [property: Id(2)] double[][] Scores,
     [property: Id(3)] int[]?[][] Indices);
+
+/// <summary>
+/// A sweep's scoring so far: tiles (blocks of models against blocks) and layer pairs of its metrics'
+/// matrices done, of all (pairs already stored count as done), and model sketches built.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("prh.ScoringProgress")]
+public sealed record ScoringProgress(
+    [property: Id(0)] int TilesDone,
+    [property: Id(1)] int TileCount,
+    [property: Id(2)] long LayerPairsDone,
+    [property: Id(3)] long LayerPairCount,
+    [property: Id(4)] int SketchesDone,
+    [property: Id(5)] int SketchCount);

@@ -1,91 +1,237 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Prh.Alignment.AllPairs;
+using Prh.Alignment.Sketches;
+using Prh.Contracts.Aggregation;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Storage;
 using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Aggregation;
 
-/// <summary>Stored state of an aggregator: every scored ordered pair, by the content of its two models.</summary>
-[GenerateSerializer, Alias("prh.AggregatorState")]
+/// <summary>
+/// Stored state of a dataset's aggregator: the scored tiles (each a reference to its summary and
+/// matrices in the store, never the scores themselves) and what was computed. Written once per tile.
+/// </summary>
+[GenerateSerializer, Alias("prh.TileAggregatorState")]
 public sealed class AggregatorState
 {
-    [Id(0)] public MetricConfig? Metric { get; set; }
-    [Id(1)] public Dictionary<string, PairScore> Pairs { get; set; } = [];
+    [Id(0)] public List<TileRecord> Tiles { get; set; } = [];
+    [Id(1)] public long PairsScored { get; set; }
     [Id(2)] public long LayerPairsScored { get; set; }
+    [Id(3)] public long SketchesBuilt { get; set; }
 }
 
 /// <summary>
-/// Owns one (dataset, metric) all-pairs matrix. Entry [i][j] of compute_alignment(models, models) is
-/// compute_score(prep(model j), prep(model i)); only i &lt;= j is computed (mirrored, indices reversed)
-/// except for cycle_knn. Each needed ordered pair is keyed by the two feature blobs' hashes and scored
-/// once, on a worker on any silo, in the grain's background; callers poll GetProgress. A pair that
-/// meets an unavailable store is left unscored (the next Ensure schedules it again) and reported as an
-/// outage; one whose features were lost waits until the sweep has recomputed them; one whose silo
-/// fails is tried again for two minutes. Only a refusal of the input is a failure.
+/// Owns the all-pairs matrices of one dataset, for every metric. Entry [i][j] of compute_alignment(models,
+/// models) is compute_score(prep(model j), prep(model i)); only i &lt;= j is scored (mirrored, indices
+/// reversed) except for cycle_knn. Each needed pair is known by its metric and the two feature blobs'
+/// hashes, and one stored the other way round serves a symmetric metric transposed, so a pair is scored
+/// once whatever sweep, order or id asks for it.
+/// <para>The missing pairs become tiles (<see cref="TilePlanner"/>: budget-sized blocks of models
+/// against blocks, one block row for added models) and their models' missing sketches become sketch
+/// jobs; both run on the silos' <see cref="ITileWorkerGrain"/>s, one job per silo at a time, every silo
+/// at once, sketches first and a silo's next tile preferably one sharing a block with its last. A
+/// keep-alive timer runs while work is outstanding: it dispatches, probes the store while it is out, and
+/// puts back jobs whose silo left the cluster. Each finished tile is recorded by one state write.</para>
+/// <para>A job that meets the store out waits for it; one whose features were lost waits until the sweep
+/// has imported them again; a refusal of the input fails its pairs, which stay failed until a sweep asks
+/// again; other errors are tried again, five times.</para>
 /// </summary>
 public sealed class AggregatorGrain(
     [PersistentState("aggregator", "prh")] IPersistentState<AggregatorState> state,
+    IActivationStore store,
+    SketchStore sketches,
+    IClusterMembershipService membership,
+    IOptions<TileOptions> options,
     ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
-    private const int MaxConcurrentPairs = 4;
-    private const int WorkerCount = 64;
-    private const int WorkerAttempts = 3;
-    private readonly Dictionary<string, Task> _inFlight = [];
-    private readonly Dictionary<string, string> _failures = [];
-    private readonly Dictionary<string, BlobRef> _lost = [];
-    private readonly Dictionary<string, DateTime> _transient = []; // when a pair's silo failures began
-    private static readonly TimeSpan TransientBudget = TimeSpan.FromMinutes(2);
+    private const int Attempts = 5;
+    private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
+
+    private Dictionary<PairKey, (PairSummary Pair, int Tile)>? _index;
+    private readonly LinkedList<Job> _pending = new();
+    private readonly Dictionary<string, (Job Job, string Silo)> _running = [];
+    private readonly Dictionary<string, (Job Job, BlobRef Blob)> _lost = [];
+    private readonly Dictionary<PairKey, string> _covered = []; // pairs of tiles not yet recorded, by job
+    private readonly Dictionary<string, SketchRequest> _sketched = []; // features whose stored sketch holds at least this
+    private readonly Dictionary<PairKey, string> _failures = [];
+    private readonly Dictionary<string, Work> _work = [];
+    private readonly Dictionary<string, string> _lastBlock = []; // per silo, the models of its last tile's first block
+    private readonly List<(Job Job, JobOutcome Outcome)> _unrecorded = []; // tiles scored while the store was out
     private string? _outage;
-    private long _changes, _saved; // state changes made, and how many of them are stored
-    private readonly SemaphoreSlim _slots = new(MaxConcurrentPairs);
-    private readonly SemaphoreSlim _writes = new(1);
+    private long _changes, _saved;
+    private IGrainTimer? _timer;
 
-    public Task Ensure(MetricConfig metric, IReadOnlyList<ModelEntry> models, bool retryFailed)
+    /// <summary>A pair of one metric by its two models' features: first and second argument of compute_score.</summary>
+    private readonly record struct PairKey(string Metric, string First, string Second);
+
+    /// <summary>A job and what it covers: a tile's pairs, or the model whose sketch it builds.</summary>
+    private sealed record Job(WorkerJob Request, IReadOnlyList<PairKey> Pairs, IReadOnlyList<string> Models, SketchRequest Sketch)
     {
-        if (state.State.Metric is { } known && known != metric)
-            throw new ArgumentException($"aggregator {this.GetPrimaryKeyString()} scores {known.Key}, not {metric.Key}");
-        state.State.Metric = metric;
-        foreach (var (key, first, second) in Needed(metric, models))
-        {
-            if (state.State.Pairs.ContainsKey(key) || _inFlight.ContainsKey(key) || _lost.ContainsKey(key)) continue;
-            if (!retryFailed && _failures.ContainsKey(key)) continue;
-            _failures.Remove(key);
-            PrhTelemetry.QueuedPairs.Add(1);
-            _inFlight[key] = ScorePair(metric, key, first, second);
-        }
-        return Task.CompletedTask;
+        public int Attempt { get; set; }
+        public bool IsTile => Request.Tile is not null;
     }
 
-    public async Task<AggregatorProgress> GetProgress(IReadOnlyList<ModelEntry> models)
+    /// <summary>One Ensure'd set of metrics and models: the tiles planned for it, for its progress.</summary>
+    private sealed class Work(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
     {
-        var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
-        if (_saved < _changes) await Save(); // scores kept while the store was out: complete only once stored
+        public IReadOnlyList<MetricConfig> Metrics { get; } = metrics;
+        public IReadOnlyList<ModelEntry> Models { get; } = models;
+        public HashSet<string> Tiles { get; } = [];
+        public HashSet<string> Sketches { get; } = [];
+        public HashSet<string> Done { get; } = [];
+    }
+
+    public async Task EnsureAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models, bool retryFailed)
+    {
+        var index = await Index();
+        string workKey = WorkKey(metrics, models);
+        if (!_work.TryGetValue(workKey, out var work)) _work[workKey] = work = new Work(metrics, models);
+        var needed = metrics.Select(m => Needed(m, models).ToList()).ToList();
+        if (retryFailed)
+            foreach (var (key, _, _) in needed.SelectMany(n => n)) _failures.Remove(key);
+
+        // Each metric's pairs that nothing has, nor is computing, nor waits for.
+        var lostModels = _lost.Values.SelectMany(l => l.Job.Models).ToHashSet();
+        var masks = new List<PairMask>();
+        bool any = false;
+        for (int m = 0; m < metrics.Count; m++)
+        {
+            var mask = new PairMask(models.Count, models.Count);
+            foreach (var (key, first, second) in needed[m])
+            {
+                if (Scored(index, key, metrics[m]) is not null || _covered.ContainsKey(key) || _failures.ContainsKey(key)) continue;
+                if (lostModels.Contains(key.First) || lostModels.Contains(key.Second)) continue;
+                mask[first, second] = true;
+                any = true;
+            }
+            masks.Add(mask);
+        }
+        if (!any) return;
+
+        int n = models[0].Features.SampleCount;
+        var request = SketchRequest.For(metrics.Select(m => m.ToSpec()), n);
+        var involved = Enumerable.Range(0, models.Count).Where(x => masks.Any(mask => Enumerable.Range(0, models.Count).Any(y => mask[x, y] || mask[y, x])));
+        foreach (int x in involved) await EnsureSketch(models[x].Features, request, work);
+
+        var layers = models.Select(m => m.Features.LayerWidths.Length).ToList();
+        var plans = TilePlanner.Plan(layers, layers, sameModels: true, masks, TilePlanner.LayerBytes(n, request), options.Value.MemoryBudget);
+        foreach (var plan in plans)
+        {
+            var jobMetrics = new List<TileJobMetric>();
+            var pairs = new List<PairKey>();
+            for (int m = 0; m < metrics.Count; m++)
+            {
+                if (plan.Masks[m] is not { } mask) continue;
+                var bits = new byte[(plan.Firsts.Count * plan.Seconds.Count + 7) / 8];
+                foreach (var (f, s) in mask.Pairs())
+                {
+                    int bit = f * plan.Seconds.Count + s;
+                    bits[bit >> 3] |= (byte)(1 << (bit & 7));
+                    pairs.Add(new PairKey(metrics[m].Key, models[plan.Firsts[f]].Features.Blob.Sha256, models[plan.Seconds[s]].Features.Blob.Sha256));
+                }
+                jobMetrics.Add(new TileJobMetric(metrics[m], bits));
+            }
+            var tile = new TileJob(plan.Firsts.Select(f => models[f].Features).ToList(), plan.Seconds.Select(s => models[s].Features).ToList(), plan.SameModels, jobMetrics);
+            var job = new Job(new WorkerJob(JobId("tile", pairs.Select(p => $"{p.Metric}|{p.First}|{p.Second}")), this.GetPrimaryKeyString(), Tile: tile),
+                pairs, plan.Firsts.Concat(plan.Seconds).Select(i => models[i].Features.Blob.Sha256).Distinct().ToList(), request);
+            foreach (var pair in pairs) _covered[pair] = job.Request.Id;
+            work.Tiles.Add(job.Request.Id);
+            _pending.AddLast(job);
+            PrhTelemetry.QueuedTiles.Add(1);
+        }
+        logger.LogInformation("aggregator {Dataset}: {Tiles} tiles planned for {Pairs} pairs of {Models} models", this.GetPrimaryKeyString(),
+            plans.Count, masks.Sum(m => m.Count), models.Count);
+        await Dispatch();
+    }
+
+    /// <summary>A sketch job for the model unless its stored sketch (or one being built) holds what the request asks.</summary>
+    private async Task EnsureSketch(FeatureInfo features, SketchRequest request, Work work)
+    {
+        string sha = features.Blob.Sha256;
+        if (_sketched.TryGetValue(sha, out var known) && Covers(known, request)) return;
+        if (_pending.Concat(_running.Values.Select(r => r.Job)).FirstOrDefault(j => !j.IsTile && j.Models[0] == sha && Covers(j.Sketch, request)) is { } building)
+        {
+            work.Sketches.Add(building.Request.Id);
+            return;
+        }
+        if (await ReadManifest(features) is { } manifest && IsEmpty(manifest.Missing(request)))
+        {
+            _sketched[sha] = known is null ? request : known.Union(request);
+            return;
+        }
+        var wanted = known is null ? request : known.Union(request);
+        var job = new Job(new WorkerJob(JobId("sketch", [sha, Describe(wanted)]), this.GetPrimaryKeyString(), Sketch: new SketchJob(features, wanted.ToPieces())),
+            [], [sha], wanted);
+        work.Sketches.Add(job.Request.Id);
+        _pending.AddFirst(job);
+    }
+
+    private async Task<SketchManifest?> ReadManifest(FeatureInfo features)
+    {
+        try
+        {
+            return await sketches.ReadAsync(features);
+        }
+        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        {
+            _outage = outage.Message;
+            return null;
+        }
+    }
+
+    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
+    {
+        // An aggregator re-activated (its silo went away) has no record of the work in flight: plan it again.
+        if (!_work.ContainsKey(WorkKey(metrics, models))) await EnsureAsync(metrics, models, retryFailed: false);
+        if (_saved < _changes) await TrySave();
+        var index = await Index();
+        var work = _work[WorkKey(metrics, models)];
+        long done = 0, total = 0;
         bool complete = _saved == _changes;
-        var lost = new HashSet<BlobRef>();
-        foreach (var (key, first, second) in Needed(metric, models))
+        string? failure = null;
+        foreach (var metric in metrics)
+            foreach (var (key, first, second) in Needed(metric, models))
+            {
+                long layerPairs = (long)models[first].Features.LayerWidths.Length * models[second].Features.LayerWidths.Length;
+                total += layerPairs;
+                if (Scored(index, key, metric) is not null) done += layerPairs;
+                else
+                {
+                    complete = false;
+                    if (failure is null && _failures.TryGetValue(key, out string? error))
+                        failure = $"{metric.Key} of {models[first].Id} x {models[second].Id}: {error}";
+                }
+            }
+        var lostHere = _lost.Values.Where(l => l.Job.Models.Any(m => models.Any(x => x.Features.Blob.Sha256 == m))).Select(l => l.Blob).Distinct().ToList();
+        int sketchesDone = work.Sketches.Count(s => !_pending.Any(j => j.Request.Id == s) && !_running.ContainsKey(s) && !_lost.ContainsKey(s));
+        return new AggregatorProgress(complete, _outage, lostHere, work.Tiles.Count(work.Done.Contains), work.Tiles.Count, done, total,
+            sketchesDone, work.Sketches.Count, failure);
+    }
+
+    public async Task RecoveredAsync(IReadOnlyList<BlobRef> features)
+    {
+        foreach (var (id, (job, blob)) in _lost.ToList())
         {
-            if (_failures.TryGetValue(key, out string? error))
-                throw new InvalidOperationException($"{metric.Key} of {first.Id} x {second.Id}: {error}");
-            if (_lost.TryGetValue(key, out var blob)) lost.Add(blob);
-            if (!state.State.Pairs.ContainsKey(key)) complete = false;
+            if (!features.Contains(blob)) continue;
+            _lost.Remove(id);
+            _pending.AddFirst(job);
         }
-        return new AggregatorProgress(complete, _outage, lost.ToList());
+        await Dispatch();
     }
 
-    public Task Recovered(IReadOnlyList<BlobRef> features)
+    public async Task<MetricMatrix> GetMatrixAsync(MetricConfig metric, IReadOnlyList<ModelEntry> models)
     {
-        foreach (var (key, blob) in _lost.ToList())
-            if (features.Contains(blob)) _lost.Remove(key);
-        return Task.CompletedTask;
-    }
-
-    public Task<MetricMatrix> GetMatrix(IReadOnlyList<ModelEntry> models)
-    {
-        var metric = state.State.Metric ?? throw new InvalidOperationException("nothing was scheduled on this aggregator");
+        var index = await Index();
         int m = models.Count;
-        bool mirror = metric.Name != "cycle_knn";
+        bool mirror = metric.Mirrored();
         var scores = new double[m][];
         var indices = new int[]?[m][];
         for (int i = 0; i < m; i++) { scores[i] = new double[m]; indices[i] = new int[]?[m]; }
@@ -95,102 +241,274 @@ public sealed class AggregatorGrain(
                 // [i][j] is compute_score(prep(models[j]), prep(models[i])); a mirrored entry is [j][i] reversed.
                 bool mirrored = mirror && i > j;
                 var (first, second) = mirrored ? (models[i], models[j]) : (models[j], models[i]);
-                var pair = state.State.Pairs.TryGetValue(Key(first.Features, second.Features), out var p)
-                    ? p : throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
-                scores[i][j] = pair.BestScore;
-                indices[i][j] = mirrored && pair.BestIndices is { } bi ? [bi[1], bi[0]] : pair.BestIndices;
+                var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
+                var (score, best) = Scored(index, key, metric)
+                    ?? throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
+                scores[i][j] = score;
+                indices[i][j] = mirrored && best is { } b ? [b[1], b[0]] : best;
             }
-        return Task.FromResult(new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices));
+        return new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices);
     }
 
-    public Task<long> GetLayerPairsScored() => Task.FromResult(state.State.LayerPairsScored);
-
-    /// <summary>Writes the state if it holds scores not yet stored; an outage is noted and thrown to the caller.</summary>
-    private async Task Save()
+    public async Task<PairMatrix> GetPairAsync(MetricConfig metric, ModelEntry first, ModelEntry second)
     {
-        await _writes.WaitAsync();
+        var index = await Index();
+        var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
+        bool transposed = !index.ContainsKey(key);
+        if (transposed && !(metric.Symmetric() && index.ContainsKey(key with { First = key.Second, Second = key.First })))
+            throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored");
+        var (pair, tile) = index[transposed ? key with { First = key.Second, Second = key.First } : key];
+        var matrix = TileResults.Matrix(await store.GetAsync(state.State.Tiles[tile].Matrices), pair);
+        if (transposed)
+            matrix = Enumerable.Range(0, pair.SecondLayers).Select(j => Enumerable.Range(0, pair.FirstLayers).Select(i => matrix[i][j]).ToArray()).ToArray();
+        return new PairMatrix(metric, first.Id, second.Id, matrix, pair.BestScore, transposed ? pair.TransposedBest : pair.Best);
+    }
+
+    public Task<AggregatorCounters> GetCountersAsync() => Task.FromResult(new AggregatorCounters(
+        state.State.Tiles.Count, state.State.PairsScored, state.State.LayerPairsScored, state.State.SketchesBuilt));
+
+    public async Task JobEndedAsync(JobOutcome outcome)
+    {
+        if (!_running.Remove(outcome.JobId, out var run)) return; // already put back (its silo was thought gone): the later run reports
+        var job = run.Job;
+        if (outcome.Outage is { } outage)
+        {
+            logger.LogWarning("job {Job} waits for the store: {Outage}", job.Request.Id, outage);
+            _outage = outage;
+            _pending.AddFirst(job);
+        }
+        else if (outcome.Lost is { } blob)
+        {
+            logger.LogWarning("job {Job} waits for its features: {Reason}", job.Request.Id, outcome.Error);
+            _lost[job.Request.Id] = (job, blob);
+        }
+        else if (outcome.Error is { } error)
+        {
+            if (!outcome.Refused && ++job.Attempt < Attempts)
+            {
+                logger.LogInformation("job {Job} on {Silo} will be tried again: {Error}", job.Request.Id, outcome.Silo, error);
+                _pending.AddLast(job);
+            }
+            else Fail(job, job.Pairs, error);
+        }
+        else if (job.IsTile && outcome.Tile is null)
+        {
+            // Every metric of the tile was refused for these models.
+            foreach (var (metric, refusal) in outcome.MetricErrors ?? new Dictionary<string, string>())
+                Fail(job, job.Pairs.Where(p => p.Metric == metric).ToList(), refusal);
+        }
+        else if (job.IsTile)
+        {
+            await Record(job, outcome);
+        }
+        else
+        {
+            _sketched[job.Models[0]] = _sketched.TryGetValue(job.Models[0], out var known) ? known.Union(job.Sketch) : job.Sketch;
+            if (outcome.SketchPiecesBuilt > 0)
+            {
+                state.State.SketchesBuilt++;
+                _changes++;
+                await TrySave();
+            }
+        }
+        await Dispatch();
+    }
+
+    /// <summary>A scored tile into the index and the state (one write); pairs of metrics the models refused fail.</summary>
+    private async Task Record(Job job, JobOutcome outcome)
+    {
+        var index = await Index();
+        var tile = outcome.Tile!;
+        List<PairSummary> pairs;
         try
         {
-            long changes = _changes; // the write below stores at least these
-            if (_saved >= changes) return;
-            await state.WriteStateAsync();
-            _saved = changes;
+            pairs = TileResults.DecodeSummary(await store.GetAsync(tile.Summary));
+        }
+        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        {
+            _outage = outage.Message;
+            _unrecorded.Add((job, outcome)); // recorded once the store answers again
+            return;
+        }
+        state.State.Tiles.Add(tile);
+        int t = state.State.Tiles.Count - 1;
+        foreach (var pair in pairs) index[new PairKey(pair.MetricKey, pair.First, pair.Second)] = (pair, t);
+        state.State.PairsScored += tile.Pairs;
+        state.State.LayerPairsScored += tile.LayerPairs;
+        foreach (var key in job.Pairs) _covered.Remove(key);
+        if (outcome.MetricErrors is { } errors)
+            foreach (var (metric, error) in errors) Fail(job, job.Pairs.Where(p => p.Metric == metric).ToList(), error);
+        foreach (var work in _work.Values) if (work.Tiles.Contains(job.Request.Id)) work.Done.Add(job.Request.Id);
+        PrhTelemetry.QueuedTiles.Add(-1);
+        _changes++;
+        await TrySave();
+    }
+
+    private void Fail(Job job, IReadOnlyList<PairKey> pairs, string error)
+    {
+        logger.LogWarning("job {Job} failed: {Error}", job.Request.Id, error);
+        foreach (var key in pairs)
+        {
+            _failures[key] = error;
+            _covered.Remove(key);
+        }
+        if (!job.IsTile)
+        {
+            // Tiles waiting for this sketch cannot run: their pairs fail with it.
+            foreach (var tile in _pending.Where(j => j.IsTile && j.Models.Contains(job.Models[0])).ToList())
+            {
+                _pending.Remove(tile);
+                Fail(tile, tile.Pairs, error);
+            }
+        }
+        foreach (var work in _work.Values) if (work.Tiles.Contains(job.Request.Id)) work.Done.Add(job.Request.Id);
+    }
+
+    /// <summary>Gives each live silo without a job its next one: sketches first; a tile once its models' sketches are stored, sharing a block with the silo's last if one does.</summary>
+    private async Task Dispatch()
+    {
+        if (Outstanding) StartTimer();
+        if (_outage is not null) return;
+        var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString()).ToList();
+        foreach (string silo in silos)
+        {
+            if (_running.Values.Any(r => r.Silo == silo)) continue;
+            var job = Next(silo);
+            if (job is null) break;
+            _pending.Remove(job);
+            _running[job.Request.Id] = (job, silo);
+            if (job.Request.Tile is { } tile) _lastBlock[silo] = BlockKey(tile.Firsts);
+            try
+            {
+                await GrainFactory.GetGrain<ITileWorkerGrain>(silo).StartAsync(job.Request);
+            }
+            catch (Exception e)
+            {
+                logger.LogInformation(e, "job {Job} could not be given to {Silo}; it waits for another", job.Request.Id, silo);
+                _running.Remove(job.Request.Id);
+                _pending.AddFirst(job);
+            }
+        }
+    }
+
+    private Job? Next(string silo)
+    {
+        var sketch = _pending.FirstOrDefault(j => !j.IsTile);
+        if (sketch is not null) return sketch;
+        var ready = _pending.Where(j => j.Models.All(m => _sketched.TryGetValue(m, out var known) && Covers(known, j.Sketch))).ToList();
+        if (ready.Count == 0) return null;
+        string? last = _lastBlock.GetValueOrDefault(silo);
+        return ready.FirstOrDefault(j => last is not null && (BlockKey(j.Request.Tile!.Firsts) == last || BlockKey(j.Request.Tile!.Seconds) == last)) ?? ready[0];
+    }
+
+    private bool Outstanding => _pending.Count > 0 || _running.Count > 0 || _lost.Count > 0 || _unrecorded.Count > 0 || _outage is not null || _saved < _changes;
+
+    private void StartTimer() => _timer ??= this.RegisterGrainTimer(OnTick, new GrainTimerCreationOptions(Tick, Tick) { KeepAlive = true });
+
+    /// <summary>While work is outstanding: the store probed while out, unsaved records written, jobs of departed silos put back, dispatch.</summary>
+    private async Task OnTick(CancellationToken cancellation)
+    {
+        if (_outage is not null && await store.ProbeAsync(ProbeTimeout) is null)
+        {
+            logger.LogInformation("aggregator {Dataset}: the store is back", this.GetPrimaryKeyString());
             _outage = null;
         }
-        catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
+        if (_outage is null)
+            foreach (var (job, outcome) in _unrecorded.ToList())
+            {
+                _unrecorded.Remove((job, outcome));
+                await Record(job, outcome);
+            }
+        if (_saved < _changes) await TrySave();
+        var live = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString()).ToHashSet();
+        foreach (var (id, (job, silo)) in _running.ToList())
         {
-            _outage = outage.Message;
-            throw;
+            if (live.Contains(silo)) continue;
+            logger.LogInformation("job {Job}: silo {Silo} left the cluster; the job waits for another", id, silo);
+            _running.Remove(id);
+            _pending.AddFirst(job);
         }
-        finally
+        await Dispatch();
+        if (!Outstanding)
         {
-            _writes.Release();
+            _timer?.Dispose();
+            _timer = null;
         }
     }
 
-    /// <summary>The ordered pairs (first argument, second argument) compute_alignment(models, models) needs.</summary>
-    private static IEnumerable<(string Key, ModelEntry First, ModelEntry Second)> Needed(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    /// <summary>Writes the state if it holds records not yet stored; an outage is noted and tried again by the timer.</summary>
+    private async Task TrySave()
     {
-        bool mirror = metric.Name != "cycle_knn";
-        for (int i = 0; i < models.Count; i++)
-            for (int j = mirror ? i : 0; j < models.Count; j++)
-                yield return (Key(models[j].Features, models[i].Features), models[j], models[i]);
-    }
-
-    private static string Key(FeatureInfo first, FeatureInfo second) => $"{first.Blob.Sha256}|{second.Blob.Sha256}";
-
-    /// <summary>
-    /// One worker per pair key (of a fixed set), placed at random, so pairs spread over the silos. A
-    /// failure of the silo under it is retried (the worker re-activates elsewhere); a refusal of the
-    /// input (ArgumentException and its kin) is not.
-    /// </summary>
-    private async Task<PairScore> ScoreOnWorker(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
-    {
-        var worker = GrainFactory.GetGrain<IScoringWorkerGrain>((long)(uint)StringComparer.Ordinal.GetHashCode(key) % WorkerCount);
-        return await SiloFailures.Retry(() => worker.Score(metric, first.Features, second.Features), WorkerAttempts,
-            onRetry: (e, attempt) => logger.LogInformation(e, "{Metric} of {First} x {Second}: attempt {Attempt} failed; retrying", metric.Key, first.Id, second.Id, attempt));
-    }
-
-    private async Task ScorePair(MetricConfig metric, string key, ModelEntry first, ModelEntry second)
-    {
-        await _slots.WaitAsync();
+        long changes = _changes;
         try
         {
-            var score = await ScoreOnWorker(metric, key, first, second);
-            state.State.Pairs[key] = score;
-            state.State.LayerPairsScored += score.LayerPairs;
-            _changes++;
-            _transient.Remove(key);
-            await Save();
-        }
-        catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is { } lost)
-        {
-            logger.LogWarning("{Metric} of {First} x {Second} waits for its features: {Reason}", metric.Key, first.Id, second.Id, lost.Message);
-            _lost[key] = lost.Blob;
+            await state.WriteStateAsync();
+            _saved = changes;
         }
         catch (Exception e) when (SiloFailures.Find<StoreUnavailableException>(e) is { } outage)
         {
-            // Not a failure: left unscored (or scored and unsaved), it is taken up again when the store is back.
-            logger.LogWarning("{Metric} of {First} x {Second} waits for the store: {Reason}", metric.Key, first.Id, second.Id, outage.Message);
             _outage = outage.Message;
-        }
-        catch (Exception e) when (!SiloFailures.IsRefusal(e) && DateTime.UtcNow - _transient.GetValueOrDefault(key, DateTime.UtcNow) < TransientBudget)
-        {
-            // A silo failing under the worker: left unscored, so the next Ensure schedules it again, for
-            // as long as the cluster may take to declare the silo dead.
-            logger.LogInformation("{Metric} of {First} x {Second} will be tried again: {Reason}", metric.Key, first.Id, second.Id, e.Message);
-            _transient.TryAdd(key, DateTime.UtcNow);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "{Metric} of {First} x {Second} failed", metric.Key, first.Id, second.Id);
-            _failures[key] = e.Message;
-        }
-        finally
-        {
-            _slots.Release();
-            _inFlight.Remove(key);
-            PrhTelemetry.QueuedPairs.Add(-1);
+            StartTimer();
         }
     }
+
+    /// <summary>The scored pairs, from every recorded tile's summary (read once per activation; a tile whose summary is lost is forgotten and scored again).</summary>
+    private async Task<Dictionary<PairKey, (PairSummary Pair, int Tile)>> Index()
+    {
+        if (_index is not null) return _index;
+        var index = new Dictionary<PairKey, (PairSummary, int)>();
+        var kept = new List<TileRecord>();
+        foreach (var tile in state.State.Tiles)
+        {
+            try
+            {
+                var pairs = TileResults.DecodeSummary(await store.GetAsync(tile.Summary));
+                foreach (var pair in pairs) index[new PairKey(pair.MetricKey, pair.First, pair.Second)] = (pair, kept.Count);
+                kept.Add(tile);
+            }
+            catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is not null || e is InvalidDataException)
+            {
+                logger.LogWarning("aggregator {Dataset}: tile {Tile}'s summary is unusable ({Reason}); its pairs will be scored again", this.GetPrimaryKeyString(), tile.Id, e.Message);
+            }
+        }
+        if (kept.Count != state.State.Tiles.Count)
+        {
+            state.State.Tiles = kept;
+            _changes++;
+        }
+        return _index = index;
+    }
+
+    /// <summary>A pair's best score and layer pair, from its own record or, for a symmetric metric, from the reversed pair's transposed.</summary>
+    private static (double Score, int[]? Best)? Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, PairKey key, MetricConfig metric)
+    {
+        if (index.TryGetValue(key, out var entry)) return (entry.Pair.BestScore, entry.Pair.Best);
+        if (metric.Symmetric() && index.TryGetValue(key with { First = key.Second, Second = key.First }, out var reversed))
+            return (reversed.Pair.BestScore, reversed.Pair.TransposedBest);
+        return null;
+    }
+
+    /// <summary>The pairs (key, first index, second index) compute_alignment(models, models) needs: (models[j], models[i]).</summary>
+    private static IEnumerable<(PairKey Key, int First, int Second)> Needed(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    {
+        bool mirror = metric.Mirrored();
+        for (int i = 0; i < models.Count; i++)
+            for (int j = mirror ? i : 0; j < models.Count; j++)
+                yield return (new PairKey(metric.Key, models[j].Features.Blob.Sha256, models[i].Features.Blob.Sha256), j, i);
+    }
+
+    private static bool Covers(SketchRequest have, SketchRequest want) => have.NeighbourColumns >= want.NeighbourColumns
+        && want.Kernels.All(have.Kernels.Contains) && want.SvccaDimensions.All(have.SvccaDimensions.Contains);
+
+    private static bool IsEmpty(SketchRequest r) => r.NeighbourColumns == 0 && r.Kernels.Count == 0 && r.SvccaDimensions.Count == 0;
+
+    private static string Describe(SketchRequest r) => $"{r.NeighbourColumns}|{string.Join(",", r.Kernels)}|{string.Join(",", r.SvccaDimensions)}";
+
+    private static string BlockKey(IReadOnlyList<FeatureInfo> models) => string.Join(",", models.Select(m => m.Blob.Sha256));
+
+    private static string WorkKey(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models) =>
+        JobId("work", metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
+
+    private static string JobId(string kind, IEnumerable<string> parts) =>
+        $"{kind}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..24]}";
 }

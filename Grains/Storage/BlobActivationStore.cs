@@ -87,6 +87,8 @@ public sealed partial class BlobActivationStore : IActivationStore
         return bytes;
     }
 
+    public string? LocalPath(BlobRef blob) => null;
+
     public Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default) =>
         Call(() => Exists(blob, cancellationToken), cancellationToken);
 

@@ -25,6 +25,12 @@ public interface IActivationStore
 
     Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The blob's own file, when this store keeps blobs as files this machine can read, else null: readers
+    /// that stream a file use it instead of a copy. Read only, never written through; not verified here.
+    /// </summary>
+    string? LocalPath(BlobRef blob);
+
     /// <summary>A document's content and ETag, or null when it does not exist.</summary>
     Task<StoredDocument?> ReadDocumentAsync(string name, CancellationToken cancellationToken = default);
 

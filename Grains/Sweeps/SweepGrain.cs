@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Prh.Grains.Telemetry;
 using Orleans.Concurrency;
+using Prh.Contracts.Aggregation;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
@@ -25,48 +26,75 @@ public sealed class SweepState
 
 /// <summary>
 /// Orchestrates one sweep in its background: import every model (a feature file, or ONNX extraction
-/// over the dataset's shards; N checked against the dataset), then have each metric's aggregator score
-/// what it lacks, polling until done. A model that fails is reported and left out; the others go on.
-/// Its state is durable, so a sweep interrupted by a restart resumes when the grain next activates.
-/// Every step is repeated while a silo fails under it (for two minutes) and, without limit, while the
-/// store is unavailable (the status says the sweep is paused); features found lost in the store are
-/// imported again from their source. Reentrant so that status calls are answered while it works.
+/// over the dataset's shards; N checked against the dataset), then have the dataset's aggregator score
+/// every metric's missing pairs, in tiles, following its progress until done. A model that fails is
+/// reported and left out; the others go on. Its state is durable, so a sweep interrupted by a restart
+/// resumes when the grain next activates. Nobody has to watch: while the sweep runs, a keep-alive
+/// timer keeps the grain from being collected, and a reminder (kept until the sweep ends) activates it
+/// again after its silo is lost. Every step is repeated while a silo fails under it (for two minutes)
+/// and, without limit, while the store is unavailable (the status says the sweep is paused); features
+/// found lost in the store are imported again from their source. Reentrant so that status calls are
+/// answered while it works.
 /// </summary>
 [Reentrant]
 public sealed class SweepGrain(
     [PersistentState("sweep", "prh")] IPersistentState<SweepState> state,
     IActivationStore store,
-    ILogger<SweepGrain> logger) : Grain, ISweepGrain
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private const string ResumeReminder = "prh.sweep.resume";
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan SiloFailureBudget = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private Task? _running;
+    private IGrainTimer? _keepAlive;
     private (DateTime Since, string Outage)? _paused;
     private long _layerPairs;
+    private AggregatorProgress? _progress;
     private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (state.State.Phase is SweepPhase.Importing or SweepPhase.Scoring) _running = Run();
+        if (state.State.Phase is SweepPhase.Importing or SweepPhase.Scoring) Begin(Run());
         return Task.CompletedTask;
+    }
+
+    /// <summary>Activated by the reminder after its silo was lost: OnActivateAsync has resumed the run.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+
+    /// <summary>Runs <paramref name="run"/> with the grain kept alive until it ends.</summary>
+    private void Begin(Task run)
+    {
+        _running = run;
+        _keepAlive ??= this.RegisterGrainTimer(_ =>
+        {
+            if (_running is { IsCompleted: true })
+            {
+                _keepAlive?.Dispose();
+                _keepAlive = null;
+            }
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
     }
 
     public Task<SweepStatus> Submit(SweepDefinition definition)
     {
         SweepValidation.Check(definition);
-        if (_running is { IsCompleted: false })
+        bool finishing = state.State.Phase is SweepPhase.Completed or SweepPhase.Failed; // a finished run may still be storing its end
+        if (_running is { IsCompleted: false } && !finishing)
         {
             if (state.State.Definition == definition) return GetStatus(); // the same sweep submitted again joins the running one
             throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is still running; submit again when it has finished");
         }
         // Claimed before the first await: a second submission arriving meanwhile sees it running.
-        _running = Start(definition);
+        state.State.Phase = SweepPhase.Importing;
+        Begin(Start(definition, _running));
         return GetStatus();
     }
 
-    private async Task Start(SweepDefinition definition)
+    private async Task Start(SweepDefinition definition, Task? previous)
     {
+        if (previous is not null) await previous;
         state.State.Definition = definition;
         state.State.Phase = SweepPhase.Importing;
         state.State.MetricsDone = 0;
@@ -75,7 +103,9 @@ public sealed class SweepGrain(
         state.State.Imported = [];
         state.State.Recoveries = [];
         state.State.TraceId = Activity.Current?.TraceId.ToHexString(); // the submitter's trace: the whole sweep is one trace
+        _progress = null;
         await Save();
+        await Call(() => this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)));
         await Run();
     }
 
@@ -86,20 +116,19 @@ public sealed class SweepGrain(
         {
             try
             {
-                long layerPairs = 0;
-                foreach (var metric in definition.Metrics)
-                    layerPairs += await Aggregator(definition, metric).GetLayerPairsScored();
-                _layerPairs = layerPairs;
+                _layerPairs = (await Aggregator(definition).GetCountersAsync()).LayerPairsScored;
             }
             catch (Exception e) when (!SiloFailures.IsRefusal(e))
             {
                 // An aggregator that cannot activate now (its silo or the store is down): the last count stands.
             }
         }
+        var p = _progress;
         return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
             state.State.MetricsDone, definition?.Metrics.Count ?? 0, _layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
-            _paused is { } p ? $"since {p.Since:HH:mm:ss}Z: {p.Outage}" : null, state.State.Recoveries.ToList());
+            _paused is { } paused ? $"since {paused.Since:HH:mm:ss}Z: {paused.Outage}" : null, state.State.Recoveries.ToList(),
+            new ScoringProgress(p?.TilesDone ?? 0, p?.TileCount ?? 0, p?.LayerPairsDone ?? 0, p?.LayerPairCount ?? 0, p?.SketchesDone ?? 0, p?.SketchCount ?? 0));
     }
 
     public async Task<IReadOnlyList<MetricMatrix>> GetResults()
@@ -111,8 +140,21 @@ public sealed class SweepGrain(
         var models = Entries(definition);
         var results = new List<MetricMatrix>();
         foreach (var metric in definition.Metrics)
-            results.Add(await Aggregator(definition, metric).GetMatrix(models));
+            results.Add(await Aggregator(definition).GetMatrixAsync(metric, models));
         return results;
+    }
+
+    public async Task<PairMatrix> GetPair(string metric, string first, string second)
+    {
+        var definition = state.State.Definition ?? throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
+        if (state.State.Phase != SweepPhase.Completed)
+            throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}");
+        var config = definition.Metrics.FirstOrDefault(m => m.Key == metric) ?? definition.Metrics.FirstOrDefault(m => m.Name == metric)
+            ?? throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no metric '{metric}'; it has {string.Join(", ", definition.Metrics.Select(m => m.Key))}");
+        var models = Entries(definition);
+        ModelEntry Model(string id) => models.FirstOrDefault(m => m.Id == id)
+            ?? throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no scored model '{id}'; it has {string.Join(", ", models.Select(m => m.Id))}");
+        return await Aggregator(definition).GetPairAsync(config, Model(first), Model(second));
     }
 
     private async Task Run()
@@ -144,15 +186,13 @@ public sealed class SweepGrain(
                 state.State.Phase = SweepPhase.Scoring;
                 await Save();
             }
-            for (int m = state.State.MetricsDone; m < definition.Metrics.Count; m++)
+            using (var scoring = PrhTelemetry.Source.StartActivity("prh.sweep.score"))
             {
-                using var scoring = PrhTelemetry.Source.StartActivity("prh.sweep.score");
                 scoring?.SetTag("prh.sweep", this.GetPrimaryKeyString());
-                scoring?.SetTag("prh.metric", definition.Metrics[m].Key);
-                await Score(definition, definition.Metrics[m]);
-                state.State.MetricsDone = m + 1;
-                await Save();
+                scoring?.SetTag("prh.metrics", string.Join(",", definition.Metrics.Select(m => m.Key)));
+                await Score(definition);
             }
+            state.State.MetricsDone = definition.Metrics.Count;
             state.State.Phase = SweepPhase.Completed;
         }
         catch (Exception e)
@@ -162,28 +202,31 @@ public sealed class SweepGrain(
             state.State.Errors.Add(e.Message);
         }
         await Save();
+        await Call(async () => { if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder); });
     }
 
     /// <summary>
-    /// Has the metric's aggregator score every pair, polling it. Ensure is asked again on every poll: an
-    /// aggregator re-activated after its silo died has lost the pairs in flight, and one that met the
-    /// store out dropped them. Features it reports lost are imported again from their source.
+    /// Has the dataset's aggregator score every metric's pairs, following its progress (an aggregator
+    /// re-activated after its silo died plans its lost work again when asked). Features it reports lost
+    /// are imported again from their source; a failed pair fails the sweep.
     /// </summary>
-    private async Task Score(SweepDefinition definition, MetricConfig metric)
+    private async Task Score(SweepDefinition definition)
     {
-        var aggregator = Aggregator(definition, metric);
-        bool retryFailed = true; // once per sweep: a pair that failed for an earlier sweep gets another try
+        var aggregator = Aggregator(definition);
+        var models = Entries(definition);
+        // Once per sweep: a pair that failed for an earlier sweep gets another try.
+        await Call(() => aggregator.EnsureAsync(definition.Metrics, models, retryFailed: true));
         while (true)
         {
-            var models = Entries(definition);
-            var progress = await Call(async () => { await aggregator.Ensure(metric, models, retryFailed); return await aggregator.GetProgress(models); });
-            retryFailed = false;
+            var progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models));
+            _progress = progress;
+            if (progress.Failure is { } failure) throw new InvalidOperationException(failure);
             if (progress.Complete) return;
             Pause(progress.Outage);
             if (progress.Lost.Count > 0)
             {
                 await Recover(definition, progress.Lost);
-                await Call(() => aggregator.Recovered(progress.Lost));
+                await Call(() => aggregator.RecoveredAsync(progress.Lost));
             }
             await Task.Delay(PollInterval);
         }
@@ -295,6 +338,5 @@ public sealed class SweepGrain(
     private List<ModelEntry> Entries(SweepDefinition definition) =>
         definition.Models.Where(m => state.State.Imported.ContainsKey(m.Id)).Select(m => new ModelEntry(m.Id, state.State.Imported[m.Id])).ToList();
 
-    private IAggregatorGrain Aggregator(SweepDefinition definition, MetricConfig metric) =>
-        GrainFactory.GetGrain<IAggregatorGrain>($"{definition.Dataset}/{metric.Key}");
+    private IAggregatorGrain Aggregator(SweepDefinition definition) => GrainFactory.GetGrain<IAggregatorGrain>(definition.Dataset);
 }

@@ -28,8 +28,10 @@ public static class PrhTelemetry
     public static readonly Counter<long> StoreBytesWritten = Meter.CreateCounter<long>("prh.store.bytes_written", "By");
     public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>("prh.cache.hits", description: "Stored sketch pieces and extraction shards found instead of computed");
     public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>("prh.cache.misses", description: "Sketch pieces and extraction shards computed");
-    public static readonly UpDownCounter<long> QueuedPairs = Meter.CreateUpDownCounter<long>("prh.aggregator.queue_depth", description: "Model pairs scheduled and not yet scored");
-    public static readonly Histogram<double> TileSeconds = Meter.CreateHistogram<double>("prh.tile.duration", "s", "Seconds per scored model pair");
+    public static readonly UpDownCounter<long> QueuedTiles = Meter.CreateUpDownCounter<long>("prh.aggregator.queue_depth", description: "Tiles planned and not yet recorded");
+    public static readonly Counter<long> TilesScored = Meter.CreateCounter<long>("prh.tiles.scored", description: "Tiles scored (blocks of models against blocks)");
+    public static readonly Counter<long> SketchesBuilt = Meter.CreateCounter<long>("prh.sketches.built", description: "Model sketch jobs run (each builds a model's missing pieces in one Gram pass)");
+    public static readonly Histogram<double> TileSeconds = Meter.CreateHistogram<double>("prh.tile.duration", "s", "Seconds per scored tile");
 
     /// <summary>Tracing and metrics for a host: our source and meter, Orleans' sources and meter, and the exporters the environment asks for.</summary>
     public static IServiceCollection AddPrhOpenTelemetry(this IServiceCollection services, string serviceName, bool console = false,

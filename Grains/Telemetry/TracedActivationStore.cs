@@ -39,6 +39,8 @@ public sealed class TracedActivationStore(IActivationStore inner) : IActivationS
 
     public Task<bool> ExistsAsync(BlobRef blob, CancellationToken cancellationToken = default) => inner.ExistsAsync(blob, cancellationToken);
 
+    public string? LocalPath(BlobRef blob) => inner.LocalPath(blob);
+
     public Task<StoredDocument?> ReadDocumentAsync(string name, CancellationToken cancellationToken = default) => inner.ReadDocumentAsync(name, cancellationToken);
 
     public Task<string> WriteDocumentAsync(string name, ReadOnlyMemory<byte> content, string? expectedETag, CancellationToken cancellationToken = default) =>

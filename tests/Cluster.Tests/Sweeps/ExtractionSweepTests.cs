@@ -108,7 +108,7 @@ public sealed class ExtractionSweepTests
     public async Task Extraction_goes_to_the_gpu_silo_when_there_is_one_and_spreads_otherwise()
     {
         var (folder, inputs) = Zoo();
-        var marked = await TestClusters.Start(TestClusters.FileStore(), 3, 1);
+        var marked = await TestClusters.Start(TestClusters.FileStore(), 3, gpuSilos: [1]);
         try
         {
             await Run(marked, Definition("gpu", folder, inputs, shardSize: 5));
@@ -149,7 +149,7 @@ public sealed class ExtractionSweepTests
             [new MetricConfig("mutual_knn", 10)], inputs, ShardSize: 50);
 
         // Silo 2 (not the primary, which hosts the test cluster's membership) is the GPU silo: it gets every shard.
-        var cluster = await TestClusters.Start(TestClusters.FileStore(), 3, 2);
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), 3, gpuSilos: [2]);
         string killed;
         try
         {

@@ -35,6 +35,7 @@ public sealed class SweepTests
         while (DateTime.UtcNow < deadline)
         {
             var status = await sweep.GetStatus();
+            if (status.Phase == SweepPhase.Failed) Console.WriteLine($"sweep {status.Id} failed: {string.Join("; ", status.Errors)}");
             if (status.IsFinished) return status;
             await Task.Delay(100);
         }
@@ -87,10 +88,14 @@ public sealed class SweepTests
         Pipeline.GetProperty("models").EnumerateArray().OrderBy(m => m.GetProperty("modality").GetString() == "language" ? 0 : 1)
             .Select(m => m.GetProperty("name").GetString()!).ToList();
 
-    [Fact]
-    public async Task A_three_silo_sweep_reproduces_the_reference_matrices_and_an_added_model_scores_only_its_pairs()
+    /// <summary>One tile for everything (the default budget), tiles of one model, tiles of a few models.</summary>
+    [Theory]
+    [InlineData(null)]
+    [InlineData(TestClusters.OneModelBlocks)]
+    [InlineData(TestClusters.SeveralModelBlocks)]
+    public async Task A_three_silo_sweep_reproduces_the_reference_matrices_and_an_added_model_scores_only_its_pairs(long? memoryBudget)
     {
-        var cluster = await TestClusters.Start(TestClusters.FileStore());
+        var cluster = await TestClusters.Start(TestClusters.FileStore(), memoryBudget: memoryBudget);
         try
         {
             var models = AllModels();
@@ -114,6 +119,10 @@ public sealed class SweepTests
                     expectedNew += other == added ? layers[added] * layers[added] : (mirrored ? 1 : 2) * layers[added] * layers[other];
             }
             Assert.Equal(expectedNew, second.LayerPairsScored - first.LayerPairsScored);
+            // Only the added model's row of tiles: with one model per block, it against each block, and
+            // (cycle_knn is not mirrored) each block against it.
+            if (memoryBudget == TestClusters.OneModelBlocks) Assert.Equal(2 * models.Count - 1, second.Scoring!.TileCount);
+            Assert.Equal(second.Scoring!.TileCount, second.Scoring.TilesDone);
             AssertMatchesManifest(await sweep.GetResults(), models);
 
             // A second sweep over the same models scores nothing new.
@@ -211,8 +220,7 @@ public sealed class SweepTests
             var sweep = first.Client.GetGrain<ISweepGrain>("knn");
             await sweep.Submit(new SweepDefinition("knn", "fixtures", Definition("x", "fixtures", models).Models, [new MetricConfig("mutual_knn", 10)]));
             Assert.Equal(SweepPhase.Completed, (await Finish(sweep)).Phase);
-            var (computed, _) = Pieces(first);
-            Assert.Equal(models.Count, computed); // one neighbour-list piece per model, whichever silo needed it
+            Assert.Equal(models.Count, PiecesBuilt(first)); // one neighbour-list piece per model, whichever silo built it
         }
         finally
         {
@@ -226,9 +234,8 @@ public sealed class SweepTests
             var sweep = second.Client.GetGrain<ISweepGrain>("cknna");
             await sweep.Submit(new SweepDefinition("cknna", "fixtures", Definition("x", "fixtures", models).Models, [new MetricConfig("cknna", 10)]));
             Assert.Equal(SweepPhase.Completed, (await Finish(sweep)).Phase);
-            var (computed, loaded) = Pieces(second);
-            Assert.Equal(0, computed);
-            Assert.True(loaded >= models.Count, $"loaded {loaded} pieces");
+            Assert.Equal(0, PiecesBuilt(second));
+            Assert.True(TestClusters.PerSilo<Prh.Grains.Aggregation.TileWorker>(second).Sum(w => w.Service.TilesScored) > 0, "no tile was scored");
             AssertMatchesManifest(await sweep.GetResults(), models);
         }
         finally
@@ -237,11 +244,8 @@ public sealed class SweepTests
         }
     }
 
-    private static (long Computed, long Loaded) Pieces(Orleans.TestingHost.InProcessTestCluster cluster)
-    {
-        var caches = TestClusters.PerSilo<Prh.Grains.Aggregation.LocalFeatureCache>(cluster);
-        return (caches.Sum(c => c.Service.PiecesComputed), caches.Sum(c => c.Service.PiecesLoaded));
-    }
+    private static long PiecesBuilt(Orleans.TestingHost.InProcessTestCluster cluster) =>
+        TestClusters.PerSilo<Prh.Grains.Aggregation.TileWorker>(cluster).Sum(w => w.Service.PiecesBuilt);
 
     [Fact]
     public async Task Bad_input_fails_the_sweep_with_a_clear_message_and_leaves_stored_results_intact()

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using Prh.Grains;
+using Prh.Grains.Aggregation;
 using Prh.Grains.Storage;
 
 namespace Prh.Cluster.Tests.Sweeps;
@@ -9,8 +11,10 @@ namespace Prh.Cluster.Tests.Sweeps;
 public static class TestClusters
 {
     /// <param name="gpuSilos">Which silos, by start order (0 is the primary), publish accelerator=gpu.</param>
-    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, params int[] gpuSilos)
+    /// <param name="memoryBudget">The silos' tile memory budget (<see cref="TileOptions.MemoryBudget"/>): small ones cut sweeps into many tiles.</param>
+    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, int[]? gpuSilos = null, long? memoryBudget = null)
     {
+        gpuSilos ??= [];
         var builder = new InProcessTestClusterBuilder(silos);
         var started = new List<string>();
         builder.ConfigureSilo((options, silo) =>
@@ -22,12 +26,19 @@ public static class TestClusters
                 gpu = gpuSilos.Contains(started.IndexOf(options.SiloName));
             }
             silo.UseSiloMetadata(gpu ? new Dictionary<string, string> { ["accelerator"] = "gpu" } : []);
+            if (memoryBudget is { } budget) silo.Services.Configure<TileOptions>(o => o.MemoryBudget = budget);
             silo.AddPrhGrains(store);
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;
     }
+
+    /// <summary>
+    /// Budgets that cut the fixtures' pipeline models (N = 128, 5 to 13 layers) into blocks of one model
+    /// each, and of a few models each (the default budget holds them all in one block).
+    /// </summary>
+    public const long OneModelBlocks = 1L << 20, SeveralModelBlocks = 6L << 20;
 
     public static ActivationStoreOptions FileStore(string? directory = null) => new()
     {

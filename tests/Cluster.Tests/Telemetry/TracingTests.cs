@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
@@ -22,7 +23,11 @@ public sealed class TracingTests
         var exported = new List<Activity>();
         var builder = new InProcessTestClusterBuilder(3);
         var store = TestClusters.FileStore();
-        builder.ConfigureSilo((_, silo) => silo.AddPrhGrains(store));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.Configure<Prh.Grains.Aggregation.TileOptions>(o => o.MemoryBudget = TestClusters.OneModelBlocks); // many tiles, on every silo
+            silo.AddPrhGrains(store);
+        });
         builder.ConfigureSiloHost((_, host) => host.Services.AddPrhOpenTelemetry("prh-test", tracing: t => t.AddInMemoryExporter(exported)));
         builder.ConfigureClient(client => client.AddActivityPropagation());
         var cluster = builder.Build();
@@ -54,16 +59,16 @@ public sealed class TracingTests
         lock (exported) all = exported.Where(a => a.Source.Name == PrhTelemetry.Name).DistinctBy(a => a.SpanId).ToList();
         Assert.All(all.Where(s => Equals(s.GetTagItem("prh.sweep"), "traced")), s => Assert.Equal(trace, s.TraceId));
         var spans = all.Where(s => s.TraceId == trace).ToList();
-        foreach (string phase in new[] { "prh.sweep.import", "prh.model.import", "prh.sweep.score", "prh.score.pair", "prh.sketch.build", "prh.store.put", "prh.store.get" })
+        foreach (string phase in new[] { "prh.sweep.import", "prh.model.import", "prh.sweep.score", "prh.tile", "prh.sketch.build", "prh.store.put", "prh.store.get" })
             Assert.Contains(spans, s => s.OperationName == phase);
-        var pairs = spans.Where(s => s.OperationName == "prh.score.pair").ToList();
-        Assert.All(pairs, p =>
+        var tiles = spans.Where(s => s.OperationName == "prh.tile").ToList();
+        Assert.All(tiles, t =>
         {
-            Assert.NotNull(p.GetTagItem("prh.metric"));
-            Assert.Equal("cpu", p.GetTagItem("prh.backend"));
-            Assert.True((long)p.GetTagItem("prh.layer_pairs")! > 0);
+            Assert.NotNull(t.GetTagItem("prh.metrics"));
+            Assert.StartsWith("cpu", (string)t.GetTagItem("prh.backend")!);
+            Assert.True((long)t.GetTagItem("prh.layer_pairs")! > 0);
         });
-        Assert.Equal(3, pairs.Select(p => p.GetTagItem("prh.silo")).Distinct().Count());
+        Assert.Equal(3, tiles.Select(t => t.GetTagItem("prh.silo")).Distinct().Count());
         Assert.All(spans.Where(s => s.OperationName.StartsWith("prh.store.")), s => Assert.NotNull(s.GetTagItem("prh.bytes")));
     }
 
@@ -105,7 +110,7 @@ public sealed class TracingTests
         string received;
         lock (bodies) received = string.Join("\n", bodies.Select(b => Encoding.UTF8.GetString(b)));
         Assert.Contains("prh.sweep.run", received);       // the client's span
-        Assert.Contains("prh.score.pair", received);      // the silo's spans, in the same export
+        Assert.Contains("prh.tile", received);            // the silo's spans, in the same export
         Assert.Contains("otlp-sweep", received);          // the sweep id attribute
         Assert.Contains("prh-otlp-test", received);       // OTEL_SERVICE_NAME
     }

@@ -1,0 +1,41 @@
+using Prh.Contracts.Storage;
+
+namespace Prh.Contracts.Aggregation;
+
+/// <summary>
+/// Where an aggregator's work for one set of models and metrics stands: <see cref="Complete"/> when every
+/// pair is scored and stored; the tiles and layer pairs of that work done so far, and the model sketches;
+/// <see cref="Outage"/> says why it waits on the store; <see cref="Lost"/> names feature blobs found
+/// missing or corrupt, whose work waits until they are imported again; <see cref="Failure"/> is the first
+/// failed pair's error (the sweep fails with it).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("prh.AggregatorProgress")]
+public sealed record AggregatorProgress(
+    [property: Id(0)] bool Complete,
+    [property: Id(1)] string? Outage,
+    [property: Id(2)] IReadOnlyList<BlobRef> Lost,
+    [property: Id(3)] int TilesDone,
+    [property: Id(4)] int TileCount,
+    [property: Id(5)] long LayerPairsDone,
+    [property: Id(6)] long LayerPairCount,
+    [property: Id(7)] int SketchesDone,
+    [property: Id(8)] int SketchCount,
+    [property: Id(9)] string? Failure);
+
+/// <summary>Work an aggregator has done since it was created, counted where it was recorded.</summary>
+[GenerateSerializer, Immutable, Alias("prh.AggregatorCounters")]
+public sealed record AggregatorCounters(
+    [property: Id(0)] long TilesScored,
+    [property: Id(1)] long PairsScored,
+    [property: Id(2)] long LayerPairsScored,
+    [property: Id(3)] long SketchesBuilt);
+
+/// <summary>compute_score(prep(first), prep(second)) of one metric: every layer pair (rows: the first model's layers) and the best one.</summary>
+[GenerateSerializer, Immutable, Alias("prh.PairMatrix")]
+public sealed record PairMatrix(
+    [property: Id(0)] Sweeps.MetricConfig Metric,
+    [property: Id(1)] string First,
+    [property: Id(2)] string Second,
+    [property: Id(3)] double[][] Scores,
+    [property: Id(4)] double BestScore,
+    [property: Id(5)] int[]? BestIndices);

@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Prh.Alignment.AllPairs;
+using Prh.Alignment.Features;
+using Prh.Alignment.IO;
+using Prh.Alignment.Sketches;
+using Prh.Contracts.Models;
+using Prh.Contracts.Storage;
+using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
+
+namespace Prh.Grains.Aggregation;
+
+/// <summary>
+/// A model's stored sketch, the document <c>sketches/{features sha}/q{quantile bits}</c>: N, the layer
+/// widths, the clamp threshold (so nothing reads every value again to find it) and a blob per piece:
+/// neighbour lists, centred kernels per kernel function (null: not stored, rebuilt from the features
+/// where a tile needs them, see <see cref="CentredKernels.Stored"/>), SVCCA bases per cca_dim.
+/// </summary>
+public sealed record SketchManifest
+{
+    public required int SampleCount { get; init; }
+    public required int[] LayerWidths { get; init; }
+    public required double Threshold { get; init; }
+    public int NeighbourColumns { get; init; }
+    public string? Neighbours { get; init; }
+    public Dictionary<string, string?> Kernels { get; init; } = [];
+    public Dictionary<string, string> Svcca { get; init; } = [];
+
+    /// <summary>The pieces of <paramref name="request"/> this sketch does not hold.</summary>
+    public SketchRequest Missing(SketchRequest request) => new(
+        request.NeighbourColumns > NeighbourColumns ? request.NeighbourColumns : 0,
+        request.Kernels.Where(k => !Kernels.ContainsKey(Name(k))).ToList(),
+        request.SvccaDimensions.Where(d => !Svcca.ContainsKey(d.ToString(CultureInfo.InvariantCulture))).ToList());
+
+    public static string Name(KernelFunction kernel) => kernel.IsRbf ? $"rbf{BitConverter.DoubleToInt64Bits(kernel.Sigma):x16}" : "ip";
+}
+
+/// <summary>
+/// Sketches in the activation store: building a model's missing pieces in one Gram pass and recording
+/// them, and loading blocks of models for a tile (kernels decoded straight into the block's stack).
+/// A stored piece found corrupt or missing is dropped from its manifest and built again here.
+/// </summary>
+public sealed class SketchStore(IActivationStore store, LocalFeatures features, ILogger<SketchStore> logger)
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+
+    public static string ManifestName(FeatureInfo model) =>
+        $"sketches/{model.Blob.Sha256}/q{BitConverter.DoubleToInt64Bits(FeaturePreparation.DefaultQuantile):x16}";
+
+    /// <summary>The model's stored sketch, or null when there is none (or it cannot be read: it is then built again).</summary>
+    public async Task<SketchManifest?> ReadAsync(FeatureInfo model)
+    {
+        if (await store.ReadDocumentAsync(ManifestName(model)) is not { } document) return null;
+        var manifest = Parse(document.Content);
+        if (manifest is null) logger.LogWarning("the stored sketch manifest of {Model} is not readable; building the sketch again", model.Blob);
+        return manifest;
+    }
+
+    /// <summary>Builds and stores what <paramref name="request"/> asks of the model and its stored sketch lacks; returns the pieces built.</summary>
+    public async Task<int> BuildAsync(FeatureInfo model, SketchRequest request)
+    {
+        var manifest = await ReadAsync(model);
+        var missing = manifest?.Missing(request) ?? request;
+        int pieces = (missing.NeighbourColumns > 0 ? 1 : 0) + missing.Kernels.Count + missing.SvccaDimensions.Count;
+        if (pieces == 0) return 0;
+        using var span = PrhTelemetry.Source.StartActivity("prh.sketch.build");
+        span?.SetTag("prh.features", model.Blob.Sha256);
+        var raw = FeatureFile.Open(await features.PathAsync(model), model.Format);
+        var (threshold, sketch) = await Task.Run(() =>
+        {
+            double q = manifest?.Threshold ?? FeaturePreparation.ClampThreshold(raw);
+            var built = new ModelSketch(FeaturePreparation.PrepareAt(raw, q));
+            built.Ensure(missing);
+            return (q, built);
+        });
+        string? neighbours = missing.NeighbourColumns > 0 ? Uri(await store.PutAsync(SketchCodec.Encode(sketch.AllNeighbours(missing.NeighbourColumns)))) : null;
+        var kernels = new Dictionary<string, string?>();
+        bool storeKernels = CentredKernels.Stored(model.SampleCount, model.LayerWidths);
+        foreach (var kernel in missing.Kernels)
+            kernels[SketchManifest.Name(kernel)] = storeKernels ? Uri(await store.PutAsync(SketchCodec.Encode(sketch.Kernels(kernel)))) : null;
+        var svcca = new Dictionary<string, string>();
+        foreach (int dimension in missing.SvccaDimensions)
+            svcca[dimension.ToString(CultureInfo.InvariantCulture)] = Uri(await store.PutAsync(SketchCodec.Encode(sketch.AllSvcca(dimension))));
+        await Record(model, m => m with
+        {
+            NeighbourColumns = neighbours is null ? m.NeighbourColumns : missing.NeighbourColumns,
+            Neighbours = neighbours ?? m.Neighbours,
+            Kernels = Merge(m.Kernels, kernels),
+            Svcca = Merge(m.Svcca, svcca),
+        }, new SketchManifest { SampleCount = model.SampleCount, LayerWidths = model.LayerWidths, Threshold = threshold });
+        PrhTelemetry.CacheMisses.Add(pieces, new KeyValuePair<string, object?>("prh.kind", "sketch"));
+        return pieces;
+    }
+
+    /// <summary>
+    /// A block of models for a tile, holding the pieces of <paramref name="request"/>: lists and bases
+    /// decoded into each model's sketch, kernels decoded (or, for models whose kernels are not stored,
+    /// rebuilt from their features) into one stack per kernel function in <paramref name="stacks"/>.
+    /// Pieces found missing or corrupt are built again first; the second try's failure is the caller's.
+    /// </summary>
+    public async Task<(SketchBlock Block, int PiecesRebuilt)> LoadBlockAsync(IReadOnlyList<FeatureInfo> models, SketchRequest request,
+        Func<KernelFunction, int, Memory<double>> stacks)
+    {
+        int rebuilt = 0;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var manifests = new List<SketchManifest>();
+                foreach (var model in models)
+                {
+                    var manifest = await ReadAsync(model);
+                    if (manifest is null || !IsEmpty(manifest.Missing(request)))
+                    {
+                        rebuilt += await BuildAsync(model, request);
+                        manifest = await ReadAsync(model) ?? throw new InvalidOperationException($"the sketch of {model.Blob} was built but not recorded");
+                    }
+                    manifests.Add(manifest);
+                }
+                var sketches = new List<ModelSketch>();
+                for (int m = 0; m < models.Count; m++) sketches.Add(await LoadSketch(models[m], manifests[m], request));
+                int layers = sketches.Sum(s => s.LayerCount), n = models[0].SampleCount;
+                var kernels = new Dictionary<KernelFunction, CentredKernels>();
+                foreach (var kernel in request.Kernels)
+                {
+                    var stack = CentredKernels.Allocate(n, layers, kernel, stacks(kernel, layers));
+                    int offset = 0;
+                    for (int m = 0; m < models.Count; m++)
+                    {
+                        if (manifests[m].Kernels[SketchManifest.Name(kernel)] is { } stored)
+                        {
+                            var piece = await Piece(models[m], stored, "kernels");
+                            SketchCodec.DecodeKernels(piece, stack, offset);
+                        }
+                        else
+                        {
+                            var sketch = sketches[m];
+                            await Task.Run(() => sketch.Kernels(kernel).CopyTo(stack, offset));
+                        }
+                        offset += sketches[m].LayerCount;
+                    }
+                    kernels[kernel] = stack;
+                }
+                return (new SketchBlock(sketches, kernels), rebuilt);
+            }
+            catch (PieceLostException lost) when (attempt == 1)
+            {
+                logger.LogWarning("stored sketch piece {Piece} of {Model} is unusable ({Reason}); building it again", lost.Piece, lost.Model.Blob, lost.Message);
+                await Record(lost.Model, m => Drop(m, lost.Piece), null);
+            }
+        }
+    }
+
+    private async Task<ModelSketch> LoadSketch(FeatureInfo model, SketchManifest manifest, SketchRequest request)
+    {
+        // Features are read only where a piece must be rebuilt from them (unstored kernels).
+        string? path = request.Kernels.Any(k => manifest.Kernels[SketchManifest.Name(k)] is null) ? await features.PathAsync(model) : null;
+        var sketch = new ModelSketch(model.Blob.Sha256, model.SampleCount, model.LayerWidths,
+            () => FeaturePreparation.PrepareAt(FeatureFile.Open(path ?? throw new InvalidOperationException($"features of {model.Blob} were not fetched"), model.Format), manifest.Threshold));
+        if (request.NeighbourColumns > 0)
+            sketch.SeedNeighbours(SketchCodec.DecodeNeighbours(await Piece(model, manifest.Neighbours!, "neighbours")));
+        foreach (int dimension in request.SvccaDimensions)
+            sketch.SeedSvcca(dimension, SketchCodec.DecodeSvcca(await Piece(model, manifest.Svcca[dimension.ToString(CultureInfo.InvariantCulture)], $"svcca{dimension}")));
+        return sketch;
+    }
+
+    /// <summary>A piece's bytes; a missing, corrupt or undecodable piece is reported as lost, to be built again.</summary>
+    private async Task<byte[]> Piece(FeatureInfo model, string uri, string piece)
+    {
+        if (!BlobRef.TryParseUri(uri, out var blob)) throw new PieceLostException(model, piece, $"'{uri}' is not a blob reference");
+        try
+        {
+            return await store.GetAsync(blob);
+        }
+        catch (LostBlobException e)
+        {
+            throw new PieceLostException(model, piece, e.Message);
+        }
+    }
+
+    private sealed class PieceLostException(FeatureInfo model, string piece, string message) : Exception(message)
+    {
+        public FeatureInfo Model { get; } = model;
+        public string Piece { get; } = piece;
+    }
+
+    private static SketchManifest Drop(SketchManifest m, string piece) => piece switch
+    {
+        "neighbours" => m with { Neighbours = null, NeighbourColumns = 0 },
+        "kernels" => m with { Kernels = [] },
+        _ => m with { Svcca = [] },
+    };
+
+    private static bool IsEmpty(SketchRequest r) => r.NeighbourColumns == 0 && r.Kernels.Count == 0 && r.SvccaDimensions.Count == 0;
+
+    /// <summary>Changes the model's manifest under ETag concurrency (another silo may be recording pieces of the same model).</summary>
+    private async Task Record(FeatureInfo model, Func<SketchManifest, SketchManifest> change, SketchManifest? fresh)
+    {
+        string name = ManifestName(model);
+        for (int attempt = 1; ; attempt++)
+        {
+            var document = await store.ReadDocumentAsync(name);
+            var current = (document is null ? null : Parse(document.Content)) ?? fresh;
+            if (current is null) return;
+            try
+            {
+                await store.WriteDocumentAsync(name, JsonSerializer.SerializeToUtf8Bytes(change(current), Json), document?.ETag);
+                return;
+            }
+            catch (DocumentConflictException) when (attempt < 10)
+            {
+            }
+        }
+    }
+
+    private static SketchManifest? Parse(byte[] content)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SketchManifest>(content, Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static Dictionary<string, T> Merge<T>(Dictionary<string, T> a, Dictionary<string, T> b)
+    {
+        var merged = new Dictionary<string, T>(a);
+        foreach (var (k, v) in b) merged[k] = v;
+        return merged;
+    }
+
+    private static string Uri(BlobRef blob) => blob.ToUri();
+}
