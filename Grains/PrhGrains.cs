@@ -21,7 +21,7 @@ public static class PrhGrains
         // Sweeps keep a reminder while they run; a host that chose no reminder table (Redis's, say) gets the in-memory one.
         if (!silo.Services.Any(d => d.ServiceType == typeof(IReminderTable))) silo.UseInMemoryReminderService();
         silo.AddPrhStorage(store);
-        silo.Services.AddSingleton<LocalFeatures>();
+        silo.Services.AddSingleton<LocalBlobs>();
         silo.Services.AddSingleton<SketchStore>();
         silo.Services.AddSingleton<TileWorker>();
         silo.Services.AddSingleton<ExtractionSessions>();

@@ -6,8 +6,8 @@ namespace Prh.Alignment.AllPairs;
 
 /// <summary>
 /// The tile products on this machine's cores: kernel products as BLAS matrix products of the blocks'
-/// stacks (a symmetric rank-k update for a block against itself), split into as many calls as there are
-/// cores (the BLAS runs one thread per call); neighbour overlaps by <see cref="AllPairs.NeighbourOverlaps"/>;
+/// stacks (a symmetric rank-k update for a block against itself), one call per core over a slice of the
+/// rows' columns (the BLAS runs one thread per call); neighbour overlaps by <see cref="AllPairs.NeighbourOverlaps"/>;
 /// the pair-by-pair metrics over the cores with one scratch per thread. Blocks are used where they are.
 /// </summary>
 public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
@@ -89,58 +89,45 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
     }
 
     /// <summary>
-    /// c[a, b] = x_a · y_b (rows of length k) over the region. A block against itself: one symmetric
-    /// product, cut into one row part per core (rank-k updates for the diagonal parts, matrix products
-    /// between parts: with two cores, one product against two updates of equal work), then mirrored.
-    /// Otherwise each rectangle's matrix product, cut into row chunks in proportion to its size. Parts
-    /// stay as large as the cores allow: a product's arithmetic intensity grows with its smaller side.
+    /// c[a, b] = x_a · y_b (rows of length k) over the region, on every core: the rows' k columns are cut
+    /// into one slice per core, each core computes the whole region over its slice (a rank-k update of
+    /// the block for a block against itself, which is half the work; a matrix product per rectangle
+    /// otherwise) and the slices' sums are added. Every core's products keep the region's full size,
+    /// which is what keeps their arithmetic intensity (and so the cores' share of the peak) high.
     /// </summary>
     private void Products(ReadOnlyMemory<double> x, ReadOnlyMemory<double> y, int k, int tx, int ty, TileRegion region, double[] c)
     {
-        var jobs = new List<(long Work, Action Run)>();
-        if (region.SameBlock)
+        int slices = Math.Max(1, Math.Min(Cores, k / 256));
+        var partial = new double[slices][];
+        partial[0] = c;
+        for (int t = 1; t < slices; t++) partial[t] = new double[c.Length];
+        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = Cores }, t =>
         {
-            int parts = Math.Min(tx, Cores);
-            int Bound(int p) => (int)((long)tx * p / parts);
-            for (int p = 0; p < parts; p++)
-                for (int q = 0; q <= p; q++)
-                {
-                    int r0 = Bound(p), r1 = Bound(p + 1), s0 = Bound(q), s1 = Bound(q + 1);
-                    if (p == q)
-                        jobs.Add(((long)(r1 - r0) * (r1 - r0) / 2, () =>
-                        {
-                            int m = r1 - r0;
-                            var square = new double[m * m];
-                            Blas.Syrk(x.Span.Slice(r0 * k, m * k), m, k, square);
-                            for (int i = 0; i < m; i++) square.AsSpan(i * m, m).CopyTo(c.AsSpan((r0 + i) * ty + r0, m));
-                        }));
-                    else
-                        jobs.Add(((long)(r1 - r0) * (s1 - s0), () =>
-                            Blas.GemmNT(x.Span.Slice(r0 * k, (r1 - r0) * k), r1 - r0, x.Span.Slice(s0 * k, (s1 - s0) * k), s1 - s0, k,
-                                c.AsSpan(r0 * ty + s0), ty)));
-                }
-            Run(jobs);
-            for (int a = 0; a < tx; a++)
-                for (int b = a + 1; b < tx; b++) c[a * ty + b] = c[b * ty + a];
-            return;
-        }
-        long total = Math.Max(1, region.LayerPairs);
-        foreach (var r in region.Rectangles)
-        {
-            int rows = r.First1 - r.First0, cols = r.Second1 - r.Second0;
-            int chunks = (int)Math.Clamp(Math.Round((double)Cores * r.Pairs / total), 1, rows);
-            for (int part = 0; part < chunks; part++)
+            int k0 = (int)((long)k * t / slices), k1 = (int)((long)k * (t + 1) / slices);
+            var xs = x.Span[k0..];
+            var ys = y.Span[k0..];
+            if (region.SameBlock)
             {
-                int a0 = r.First0 + (int)((long)rows * part / chunks), a1 = r.First0 + (int)((long)rows * (part + 1) / chunks);
-                jobs.Add(((long)(a1 - a0) * cols, () =>
-                    Blas.GemmNT(x.Span.Slice(a0 * k, (a1 - a0) * k), a1 - a0, y.Span.Slice(r.Second0 * k, cols * k), cols, k,
-                        c.AsSpan(a0 * ty + r.Second0), ty)));
+                Blas.Syrk(xs, tx, k1 - k0, k, partial[t], ty);
+                return;
             }
-        }
-        Run(jobs);
+            foreach (var r in region.Rectangles)
+                Blas.GemmNT(xs[(r.First0 * k)..], r.First1 - r.First0, k, ys[(r.Second0 * k)..], r.Second1 - r.Second0, k, k1 - k0,
+                    partial[t].AsSpan(r.First0 * ty + r.Second0), ty);
+        });
+        if (slices == 1) return;
+        foreach (var r in RegionRows(region, tx, ty))
+            for (int t = 1; t < slices; t++)
+            {
+                var target = c.AsSpan(r.Start, r.Length);
+                var add = partial[t].AsSpan(r.Start, r.Length);
+                for (int v = 0; v < target.Length; v++) target[v] += add[v];
+            }
     }
 
-    /// <summary>Largest jobs first, over the cores.</summary>
-    private static void Run(List<(long Work, Action Run)> jobs) =>
-        Parallel.ForEach(jobs.OrderByDescending(j => j.Work), new ParallelOptions { MaxDegreeOfParallelism = Cores }, j => j.Run());
+    /// <summary>The runs of c the region writes: whole rows for a block against itself, each rectangle's row parts otherwise.</summary>
+    private static IEnumerable<(int Start, int Length)> RegionRows(TileRegion region, int tx, int ty) => region.SameBlock
+        ? Enumerable.Range(0, tx).Select(a => (a * ty, ty))
+        : region.Rectangles.SelectMany(r => Enumerable.Range(r.First0, r.First1 - r.First0).Select(a => (a * ty + r.Second0, r.Second1 - r.Second0)));
+
 }

@@ -34,8 +34,11 @@ public static class TilePlanner
         return kernels + neighbours + svcca;
     }
 
-    /// <summary>Consecutive runs of models (by their layer counts) whose layers take at most <paramref name="blockBytes"/> each; a larger model is a block alone.</summary>
-    public static IReadOnlyList<(int Start, int End)> Blocks(IReadOnlyList<int> layerCounts, long layerBytes, long blockBytes)
+    /// <summary>
+    /// Consecutive runs of models (by their layer counts) whose layers take at most <paramref name="blockBytes"/>
+    /// each; a larger model is a block alone, and a block also ends before each index in <paramref name="breaks"/>.
+    /// </summary>
+    public static IReadOnlyList<(int Start, int End)> Blocks(IReadOnlyList<int> layerCounts, long layerBytes, long blockBytes, IReadOnlySet<int>? breaks = null)
     {
         var blocks = new List<(int, int)>();
         int start = 0;
@@ -43,7 +46,7 @@ public static class TilePlanner
         for (int m = 0; m < layerCounts.Count; m++)
         {
             long size = layerCounts[m] * layerBytes;
-            if (m > start && bytes + size > blockBytes)
+            if (m > start && (bytes + size > blockBytes || breaks?.Contains(m) == true))
             {
                 blocks.Add((start, m));
                 start = m;
@@ -58,13 +61,15 @@ public static class TilePlanner
     /// <summary>
     /// The tiles that score every needed pair once. <paramref name="needed"/>[i] is metric i's
     /// first x second mask over the whole lists; <paramref name="sameModels"/>: the two lists are the
-    /// same models (a models x models matrix), cut into the same blocks.
+    /// same models (a models x models matrix), cut into the same blocks; <paramref name="breaks"/>: indices
+    /// where a block must begin (models already scored among themselves kept apart from new ones, so the
+    /// blocks they were scored in, which a silo may still hold, come back unchanged).
     /// </summary>
     public static IReadOnlyList<TilePlan> Plan(IReadOnlyList<int> firstLayers, IReadOnlyList<int> secondLayers, bool sameModels,
-        IReadOnlyList<PairMask> needed, long layerBytes, long memoryBudget)
+        IReadOnlyList<PairMask> needed, long layerBytes, long memoryBudget, IReadOnlySet<int>? breaks = null)
     {
-        var firstBlocks = Blocks(firstLayers, layerBytes, memoryBudget / 2);
-        var secondBlocks = sameModels ? firstBlocks : Blocks(secondLayers, layerBytes, memoryBudget / 2);
+        var firstBlocks = Blocks(firstLayers, layerBytes, memoryBudget / 2, breaks);
+        var secondBlocks = sameModels ? firstBlocks : Blocks(secondLayers, layerBytes, memoryBudget / 2, breaks);
         var plans = new List<TilePlan>();
         foreach (var (f0, f1) in firstBlocks)
             foreach (var (s0, s1) in secondBlocks)

@@ -16,19 +16,20 @@ public sealed class ManagedBlas : IBlas
 
     public string Description => $"managed SIMD (Vector<double> x {Vector<double>.Count})";
 
-    public void Syrk(ReadOnlySpan<double> a, int m, int k, Span<double> c)
+    public void Syrk(ReadOnlySpan<double> a, int m, int k, int lda, Span<double> c, int ldc)
     {
-        Blas.CheckSizes(a.Length, m, k, c.Length, (long)m * m);
-        Products(a, m, a, m, k, c, m, upperOnly: true);
-        Blas.MirrorUpper(c, m);
+        Blas.Check("A", a.Length, m, k, lda);
+        Blas.Check("C", c.Length, m, m, ldc);
+        Products(a, m, lda, a, m, lda, k, c, ldc, upperOnly: true);
+        Blas.MirrorUpper(c, m, ldc);
     }
 
-    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc)
+    public void GemmNT(ReadOnlySpan<double> a, int m, int lda, ReadOnlySpan<double> b, int n, int ldb, int k, Span<double> c, int ldc)
     {
-        long size = Blas.StridedSize(m, n, ldc);
-        Blas.CheckSizes(a.Length, m, k, c.Length, size);
-        Blas.CheckSizes(b.Length, n, k, c.Length, size);
-        Products(a, m, b, n, k, c, ldc, upperOnly: false);
+        Blas.Check("A", a.Length, m, k, lda);
+        Blas.Check("B", b.Length, n, k, ldb);
+        Blas.Check("C", c.Length, m, n, ldc);
+        Products(a, m, lda, b, n, ldb, k, c, ldc, upperOnly: false);
     }
 
     /// <summary>The plain dot product (scalar loop), the reference for the tiled kernel.</summary>
@@ -39,7 +40,7 @@ public sealed class ManagedBlas : IBlas
         return s;
     }
 
-    private static void Products(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc, bool upperOnly)
+    private static void Products(ReadOnlySpan<double> a, int m, int lda, ReadOnlySpan<double> b, int n, int ldb, int k, Span<double> c, int ldc, bool upperOnly)
     {
         // Column blocks keep the B rows of one block in cache while all A rows stream past them.
         const int ColumnBlock = 64;
@@ -52,14 +53,14 @@ public sealed class ManagedBlas : IBlas
             {
                 int jStart = upperOnly ? Math.Max(j0, i) : j0;
                 int j = jStart;
-                for (; j + 2 <= j1; j += 2) Tile4x2(a, i, b, j, k, c, ldc);
+                for (; j + 2 <= j1; j += 2) Tile4x2(a, i, lda, b, j, ldb, k, c, ldc);
                 for (; j < j1; j++)
-                    for (int r = 0; r < 4; r++) c[(i + r) * ldc + j] = DotSimd(a.Slice((i + r) * k, k), b.Slice(j * k, k));
+                    for (int r = 0; r < 4; r++) c[(i + r) * ldc + j] = DotSimd(a.Slice((i + r) * lda, k), b.Slice(j * ldb, k));
             }
             for (; i < iEnd; i++)
             {
                 int jStart = upperOnly ? Math.Max(j0, i) : j0;
-                for (int j = jStart; j < j1; j++) c[i * ldc + j] = DotSimd(a.Slice(i * k, k), b.Slice(j * k, k));
+                for (int j = jStart; j < j1; j++) c[i * ldc + j] = DotSimd(a.Slice(i * lda, k), b.Slice(j * ldb, k));
             }
         }
     }
@@ -76,14 +77,14 @@ public sealed class ManagedBlas : IBlas
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x2(ReadOnlySpan<double> a, int i, ReadOnlySpan<double> b, int j, int k, Span<double> c, int ldc)
+    private static void Tile4x2(ReadOnlySpan<double> a, int i, int lda, ReadOnlySpan<double> b, int j, int ldb, int k, Span<double> c, int ldc)
     {
-        var a0 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice(i * k, k));
-        var a1 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 1) * k, k));
-        var a2 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 2) * k, k));
-        var a3 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 3) * k, k));
-        var b0 = MemoryMarshal.Cast<double, Vector<double>>(b.Slice(j * k, k));
-        var b1 = MemoryMarshal.Cast<double, Vector<double>>(b.Slice((j + 1) * k, k));
+        var a0 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice(i * lda, k));
+        var a1 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 1) * lda, k));
+        var a2 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 2) * lda, k));
+        var a3 = MemoryMarshal.Cast<double, Vector<double>>(a.Slice((i + 3) * lda, k));
+        var b0 = MemoryMarshal.Cast<double, Vector<double>>(b.Slice(j * ldb, k));
+        var b1 = MemoryMarshal.Cast<double, Vector<double>>(b.Slice((j + 1) * ldb, k));
         Vector<double> s00 = default, s01 = default, s10 = default, s11 = default,
                        s20 = default, s21 = default, s30 = default, s31 = default;
         for (int v = 0; v < b0.Length; v++)
@@ -98,10 +99,10 @@ public sealed class ManagedBlas : IBlas
                              Vector.Sum(s20), Vector.Sum(s21), Vector.Sum(s30), Vector.Sum(s31)];
         for (int t = b0.Length * Vector<double>.Count; t < k; t++)
         {
-            double x0 = b[j * k + t], x1 = b[(j + 1) * k + t];
+            double x0 = b[j * ldb + t], x1 = b[(j + 1) * ldb + t];
             for (int r = 0; r < 4; r++)
             {
-                double y = a[(i + r) * k + t];
+                double y = a[(i + r) * lda + t];
                 sums[2 * r] += y * x0;
                 sums[2 * r + 1] += y * x1;
             }

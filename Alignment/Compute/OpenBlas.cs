@@ -43,22 +43,27 @@ public sealed unsafe class OpenBlas : IBlas
         return false;
     }
 
-    public void Syrk(ReadOnlySpan<double> a, int m, int k, Span<double> c)
+    public void Syrk(ReadOnlySpan<double> a, int m, int k, int lda, Span<double> c, int ldc)
     {
-        Blas.CheckSizes(a.Length, m, k, c.Length, (long)m * m);
+        Blas.Check("A", a.Length, m, k, lda);
+        Blas.Check("C", c.Length, m, m, ldc);
         if (m == 0) return;
-        if (k == 0) { c[..(m * m)].Clear(); return; }
+        if (k == 0)
+        {
+            for (int i = 0; i < m; i++) c.Slice(i * ldc, m).Clear();
+            return;
+        }
         fixed (double* pa = a)
         fixed (double* pc = c)
-            _dsyrk(RowMajor, Upper, NoTrans, m, k, 1.0, pa, k, 0.0, pc, m);
-        Blas.MirrorUpper(c, m);
+            _dsyrk(RowMajor, Upper, NoTrans, m, k, 1.0, pa, lda, 0.0, pc, ldc);
+        Blas.MirrorUpper(c, m, ldc);
     }
 
-    public void GemmNT(ReadOnlySpan<double> a, int m, ReadOnlySpan<double> b, int n, int k, Span<double> c, int ldc)
+    public void GemmNT(ReadOnlySpan<double> a, int m, int lda, ReadOnlySpan<double> b, int n, int ldb, int k, Span<double> c, int ldc)
     {
-        long size = Blas.StridedSize(m, n, ldc);
-        Blas.CheckSizes(a.Length, m, k, c.Length, size);
-        Blas.CheckSizes(b.Length, n, k, c.Length, size);
+        Blas.Check("A", a.Length, m, k, lda);
+        Blas.Check("B", b.Length, n, k, ldb);
+        Blas.Check("C", c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
         if (k == 0)
         {
@@ -68,6 +73,6 @@ public sealed unsafe class OpenBlas : IBlas
         fixed (double* pa = a)
         fixed (double* pb = b)
         fixed (double* pc = c)
-            _dgemm(RowMajor, NoTrans, Trans, m, n, k, 1.0, pa, k, pb, k, 0.0, pc, ldc);
+            _dgemm(RowMajor, NoTrans, Trans, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
     }
 }

@@ -35,21 +35,35 @@ public static class Selection
     }
 
     /// <summary>
-    /// The element at index <paramref name="k"/> of the ascending magnitudes |x| of all values in
-    /// the blocks <paramref name="blocks"/> enumerates (twice), without copying them: a histogram of the top 16 bits of |x| (as IEEE
-    /// bits, which order non-negative doubles) finds the bucket that holds rank k, then only that
-    /// bucket's values are gathered and selected (radix selection). Two passes, O(n), and memory for
-    /// one bucket instead of a copy of everything. NaN must not occur (feature files refuse it).
+    /// The element at index <paramref name="k"/> of the ascending magnitudes |x| of all values of
+    /// <paramref name="blocks"/> blocks, block b read by <paramref name="read"/> (into the scratch it is
+    /// given, of <paramref name="maxBlockLength"/> values, or from its own memory), without copying them:
+    /// a histogram of the top 16 bits of |x| (as IEEE bits, which order non-negative doubles) finds the
+    /// bucket that holds rank k, then only that bucket's values are gathered and selected (radix
+    /// selection). Two passes over the blocks, each spread over the cores with a scratch per core, O(n),
+    /// and memory for one bucket instead of a copy of everything. NaN must not occur (feature files refuse it).
     /// </summary>
-    public static double SelectMagnitude(Func<IEnumerable<ReadOnlyMemory<double>>> blocks, long k)
+    public static double SelectMagnitude(int blocks, int maxBlockLength, Func<int, Span<double>, ReadOnlySpan<double>> read, long k)
     {
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount };
         var histogram = new long[1 << BucketBits];
         long total = 0;
-        foreach (var block in blocks())
-        {
-            foreach (double v in block.Span) histogram[Bucket(v)]++;
-            total += block.Length;
-        }
+        Parallel.For(0, blocks, options, () => (Counts: new long[1 << BucketBits], Scratch: new double[maxBlockLength], Total: 0L),
+            (b, _, local) =>
+            {
+                var values = read(b, local.Scratch);
+                foreach (double v in values) local.Counts[Bucket(v)]++;
+                local.Total += values.Length;
+                return local;
+            },
+            local =>
+            {
+                lock (histogram)
+                {
+                    for (int i = 0; i < histogram.Length; i++) histogram[i] += local.Counts[i];
+                    total += local.Total;
+                }
+            });
         if (k < 0 || k >= total) throw new ArgumentOutOfRangeException(nameof(k), $"index {k} outside 0..{total - 1}");
         int bucket = 0;
         long before = 0;
@@ -57,10 +71,22 @@ public static class Selection
         if (histogram[bucket] > Array.MaxLength)
             throw new InvalidOperationException($"{histogram[bucket]} equal-magnitude candidates exceed one selection buffer");
         var candidates = new double[histogram[bucket]];
-        int c = 0;
-        foreach (var block in blocks())
-            foreach (double v in block.Span)
-                if (Bucket(v) == bucket) candidates[c++] = Math.Abs(v);
+        int gathered = 0;
+        Parallel.For(0, blocks, options, () => (Found: new List<double>(), Scratch: new double[maxBlockLength]),
+            (b, _, local) =>
+            {
+                foreach (double v in read(b, local.Scratch))
+                    if (Bucket(v) == bucket) local.Found.Add(Math.Abs(v));
+                return local;
+            },
+            local =>
+            {
+                lock (candidates)
+                {
+                    local.Found.CopyTo(candidates, gathered);
+                    gathered += local.Found.Count;
+                }
+            });
         return Select(candidates, (int)(k - before));
     }
 

@@ -16,13 +16,20 @@ public static class FeaturePreparation
     public const double NormalizeEpsilon = 1e-12;
 
     /// <summary>The clamp threshold: the exact order statistic, one for all layers.</summary>
-    public static double ClampThreshold(ModelFeatures features, double quantile = DefaultQuantile)
+    public static double ClampThreshold(ModelFeatures features, double quantile = DefaultQuantile) =>
+        ClampThreshold(features.ValueCount, features.LayerCount, features.MaxLayerValues, (l, scratch) => features.Layers[l].Values(scratch), quantile);
+
+    /// <summary>
+    /// The clamp threshold of <paramref name="valueCount"/> values read in <paramref name="blocks"/> blocks
+    /// (see <see cref="Selection.SelectMagnitude"/>): a model's layers, or chunks of a file's values.
+    /// </summary>
+    public static double ClampThreshold(long valueCount, int blocks, int maxBlockLength, Func<int, Span<double>, ReadOnlySpan<double>> read, double quantile = DefaultQuantile)
     {
         if (!(quantile >= 0 && quantile < 1))
             throw new ArgumentOutOfRangeException(nameof(quantile), $"quantile must be in [0, 1), got {quantile}");
         // int(q * numel) in IEEE double, truncated toward zero, as Python does.
-        long index = (long)(quantile * features.ValueCount);
-        return Selection.SelectMagnitude(features.Blocks, index);
+        long index = (long)(quantile * valueCount);
+        return Selection.SelectMagnitude(blocks, maxBlockLength, read, index);
     }
 
     /// <summary>

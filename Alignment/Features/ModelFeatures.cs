@@ -26,20 +26,4 @@ public sealed class ModelFeatures
 
     /// <summary>The widest layer's value count: the scratch a streamed read of any layer needs.</summary>
     public int MaxLayerValues => Layers.Max(l => l.ValueCount);
-
-    /// <summary>
-    /// Every layer's values in order, each valid until the next is produced (streamed layers share one
-    /// scratch buffer), for passes over the whole model such as the clamp threshold's.
-    /// </summary>
-    public IEnumerable<ReadOnlyMemory<double>> Blocks()
-    {
-        double[]? scratch = null;
-        foreach (var layer in Layers)
-        {
-            if (layer.IsInMemory) { yield return layer.Data; continue; }
-            scratch ??= GC.AllocateUninitializedArray<double>(MaxLayerValues);
-            layer.Values(scratch);
-            yield return scratch.AsMemory(0, layer.ValueCount);
-        }
-    }
 }

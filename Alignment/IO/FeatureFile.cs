@@ -40,6 +40,68 @@ public static class FeatureFile
         }
     }
 
+    /// <summary>A feature file's bytes, for <see cref="Check"/>; a file that cannot be opened is a <see cref="TensorFileException"/> naming it.</summary>
+    public static byte[] ReadBytes(string path)
+    {
+        using var stream = TensorCodec.OpenRead(path);
+        try
+        {
+            var content = GC.AllocateUninitializedArray<byte>(checked((int)stream.Length));
+            stream.ReadExactly(content);
+            return content;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OverflowException)
+        {
+            throw new TensorFileException(path, $"read failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Checks a feature file's bytes (read once, already in memory) as <see cref="Load"/> would: its
+    /// header against its size, its shape, and every value for NaN and Inf, without keeping the values.
+    /// Returns N, each layer's width and the clamp threshold of compute_score's preparation at
+    /// <paramref name="quantile"/> (<see cref="FeaturePreparation.ClampThreshold(ModelFeatures, double)"/>),
+    /// which the same two passes over the values find.
+    /// </summary>
+    public static (int SampleCount, int[] LayerWidths, double Threshold) Check(string path, byte[] content, string? format = null,
+        double quantile = FeaturePreparation.DefaultQuantile)
+    {
+        switch (Kind(path, format))
+        {
+            case ".npy":
+                return NpyFile.Read(path, content, (shape, dtype, stream) =>
+                {
+                    CheckFeatureShape(path, "array", shape);
+                    long total = TensorCodec.SaturatingCount(shape), start = stream.Position;
+                    const int Chunk = 1 << 18;
+                    int item = TensorCodec.ItemSize(dtype), chunks = (int)((total + Chunk - 1) / Chunk);
+                    // Every value is checked as it is read for the threshold's histogram (and again when gathered).
+                    double threshold = FeaturePreparation.ClampThreshold(total, chunks, Chunk, (c, scratch) =>
+                    {
+                        long first = (long)c * Chunk;
+                        var values = scratch[..(int)Math.Min(Chunk, total - first)];
+                        var chunk = new MemoryStream(content, (int)(start + first * item), values.Length * item, writable: false);
+                        int bad = TensorCodec.ReadValues(chunk, dtype, values);
+                        if (bad >= 0) throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, first + bad, values[bad]));
+                        return values;
+                    }, quantile);
+                    int count = shape.Length == 3 ? shape[1] : 1;
+                    return (shape[0], Enumerable.Repeat(shape[^1], count).ToArray(), threshold);
+                });
+            case ".safetensors":
+            {
+                var tensors = SafetensorsFile.Read(path, content);
+                if (tensors.Count == 0)
+                    throw new TensorFileException(path, "holds no tensors; expected one N x D or N x L x D tensor, or tensors layers.0 ... layers.{L-1}");
+                var layers = tensors.Count == 1 ? FromTensor(path, $"tensor '{tensors[0].Name}'", tensors[0].Shape, tensors[0].Values) : FromLayerTensors(path, tensors);
+                var features = new ModelFeatures(path, layers);
+                return (features.SampleCount, layers.Select(l => l.Width).ToArray(), FeaturePreparation.ClampThreshold(features, quantile));
+            }
+            default:
+                throw UnsupportedExtension(path);
+        }
+    }
+
     /// <summary>
     /// Opens a feature file for streaming: the header is checked now (against the file's size), and
     /// each layer of a .npy file is read from the file whenever it is needed (values checked for NaN

@@ -30,9 +30,15 @@ public static class NpyFile
     /// first value, to <paramref name="readData"/>, which decides where the values go: a caller can
     /// scatter them without holding the whole array twice.
     /// </summary>
-    internal static T Read<T>(string path, Func<int[], TensorDType, Stream, T> readData)
+    internal static T Read<T>(string path, Func<int[], TensorDType, Stream, T> readData) => Read(path, TensorCodec.OpenRead(path), readData);
+
+    /// <summary><see cref="Read{T}(string, Func{int[], TensorDType, Stream, T})"/> over a file's bytes already in memory (<paramref name="path"/> names it in errors).</summary>
+    internal static T Read<T>(string path, byte[] content, Func<int[], TensorDType, Stream, T> readData) =>
+        Read(path, new MemoryStream(content, writable: false), readData);
+
+    private static T Read<T>(string path, Stream opened, Func<int[], TensorDType, Stream, T> readData)
     {
-        using var stream = TensorCodec.OpenRead(path);
+        using var stream = opened;
         try
         {
             return ReadCore(path, stream, readData);
@@ -51,7 +57,7 @@ public static class NpyFile
         }
     }
 
-    private static T ReadCore<T>(string path, FileStream stream, Func<int[], TensorDType, Stream, T> readData)
+    private static T ReadCore<T>(string path, Stream stream, Func<int[], TensorDType, Stream, T> readData)
     {
         long fileLength = stream.Length;
         Span<byte> prefix = stackalloc byte[12];

@@ -19,9 +19,14 @@ public static class SafetensorsFile
     private sealed record Entry(string Name, TensorDType DType, string DTypeName, int[] Shape, ulong Begin, ulong End, BigInteger Count);
 
     /// <summary>All tensors, in the order of their data offsets; <c>__metadata__</c> is ignored.</summary>
-    public static IReadOnlyList<Tensor> Read(string path)
+    public static IReadOnlyList<Tensor> Read(string path) => Read(path, TensorCodec.OpenRead(path));
+
+    /// <summary>The tensors of a file's bytes already in memory (<paramref name="path"/> names it in errors).</summary>
+    public static IReadOnlyList<Tensor> Read(string path, byte[] content) => Read(path, new MemoryStream(content, writable: false));
+
+    private static IReadOnlyList<Tensor> Read(string path, Stream opened)
     {
-        using var stream = TensorCodec.OpenRead(path);
+        using var stream = opened;
         try
         {
             return ReadCore(path, stream);
@@ -36,7 +41,7 @@ public static class SafetensorsFile
         }
     }
 
-    private static IReadOnlyList<Tensor> ReadCore(string path, FileStream stream)
+    private static IReadOnlyList<Tensor> ReadCore(string path, Stream stream)
     {
         long fileLength = stream.Length;
         if (fileLength < 8)

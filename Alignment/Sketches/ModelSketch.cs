@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Prh.Alignment.Compute;
 using Prh.Alignment.Features;
 using Prh.Alignment.Metrics;
@@ -54,19 +55,27 @@ public sealed class ModelSketch
 
     internal static readonly ParallelOptions Parallelism = new() { MaxDegreeOfParallelism = Environment.ProcessorCount };
 
-    /// <summary>Builds what <paramref name="request"/> asks for and the sketch lacks: one Gram pass for neighbours and kernels.</summary>
-    public void Ensure(SketchRequest request)
+    /// <summary>
+    /// Builds what <paramref name="request"/> asks for and the sketch lacks: one Gram pass for neighbours
+    /// and kernels. <paramref name="timings"/>, when given, gathers the core-seconds of each step.
+    /// </summary>
+    public void Ensure(SketchRequest request, SketchTimings? timings = null)
     {
         lock (_lock)
         {
             int columns = HasNeighboursLocked(request.NeighbourColumns) ? 0 : request.NeighbourColumns;
             var kernels = request.Kernels.Where(k => !_kernels.ContainsKey(k)).ToList();
-            if (columns > 0 || kernels.Count > 0) BuildFromGrams(columns, kernels);
+            if (columns > 0 || kernels.Count > 0) BuildFromGrams(columns, kernels, timings);
             foreach (int dimension in request.SvccaDimensions)
             {
                 if (_svcca.ContainsKey(dimension)) continue;
                 var bases = new SvccaBasis[LayerCount];
-                Parallel.For(0, LayerCount, Parallelism, l => bases[l] = SvccaBasis.Compute(Features.Layers[l], dimension, Blas));
+                Parallel.For(0, LayerCount, Parallelism, l =>
+                {
+                    long start = Stopwatch.GetTimestamp();
+                    bases[l] = SvccaBasis.Compute(Features.Layers[l], dimension, Blas);
+                    timings?.AddSvcca(Stopwatch.GetTimestamp() - start);
+                });
                 _svcca[dimension] = bases;
             }
         }
@@ -77,7 +86,7 @@ public sealed class ModelSketch
     /// Grams are consumed where they are made and never kept, so a sketch holds only what the metrics
     /// read. Streamed layers are read into a second buffer of the worker's.
     /// </summary>
-    private void BuildFromGrams(int columns, List<KernelFunction> kernels)
+    private void BuildFromGrams(int columns, List<KernelFunction> kernels, SketchTimings? timings = null)
     {
         int n = SampleCount, size = checked(n * n);
         var features = Features;
@@ -89,15 +98,21 @@ public sealed class ModelSketch
             (layer, _, buffers) =>
             {
                 var values = features.Layers[layer];
+                long start = Stopwatch.GetTimestamp();
                 Blas.Syrk(values.Values(buffers.Layer), n, values.Width, buffers.Gram);
+                long gram = Stopwatch.GetTimestamp();
+                timings?.AddGrams(gram - start);
                 if (lists is not null) lists[layer] = NeighbourLists.FromGram(buffers.Gram, n, columns);
+                long listed = Stopwatch.GetTimestamp();
+                timings?.AddNeighbourLists(listed - gram);
                 for (int k = 0; k < stacks.Count; k++)
                 {
                     // Centring overwrites the Gram; every kernel but the last works on a copy.
-                    var gram = buffers.Gram.AsSpan();
-                    if (k < stacks.Count - 1) { gram.CopyTo(buffers.Copy); gram = buffers.Copy; }
-                    CentredKernels.FromGram(gram, n, stacks[k].Kernel, stacks[k], layer);
+                    var target = buffers.Gram.AsSpan();
+                    if (k < stacks.Count - 1) { target.CopyTo(buffers.Copy); target = buffers.Copy; }
+                    CentredKernels.FromGram(target, n, stacks[k].Kernel, stacks[k], layer);
                 }
+                timings?.AddKernels(Stopwatch.GetTimestamp() - listed);
                 return buffers;
             },
             _ => { });

@@ -83,11 +83,9 @@ public static class SketchCodec
                 for (int i = 0; i < n; i++)
                 {
                     q++; // the diagonal is not stored
-                    for (int j = i + 1; j < n; j++, q++, at += 6)
-                    {
-                        ulong bits = (ulong)BitConverter.DoubleToInt64Bits(CentredKernels.Round(row[q])) >> 16;
-                        for (int b = 0; b < 6; b++) packed[at + b] = (byte)(bits >> (8 * b));
-                    }
+                    PackOffDiagonal(row.Slice(q, n - i - 1), packed.AsSpan(at, 6 * (n - i - 1)));
+                    q += n - i - 1;
+                    at += 6 * (n - i - 1);
                 }
                 stream.Write(packed);
             }
@@ -139,15 +137,42 @@ public static class SketchCodec
             for (int i = 0; i < n; i++)
             {
                 row[q++] = excess[i] - 2 * alpha[i];
-                for (int j = i + 1; j < n; j++, q++, at += 6)
-                {
-                    ulong bits = 0;
-                    for (int b = 0; b < 6; b++) bits |= (ulong)rest[at + b] << (8 * b);
-                    row[q] = BitConverter.Int64BitsToDouble((long)(bits << 16));
-                }
+                UnpackOffDiagonal(rest.Slice(at, 6 * (n - i - 1)), row.Slice(q, n - i - 1));
+                q += n - i - 1;
+                at += 6 * (n - i - 1);
             }
             rest = rest[(6 * (p - n))..];
             target.CompleteLayer(l);
+        }
+    }
+
+    /// <summary>Each value rounded to 36 fraction bits and its top 6 bytes written, little-endian (8-byte stores, each overlapping the next slot).</summary>
+    private static void PackOffDiagonal(ReadOnlySpan<double> values, Span<byte> target)
+    {
+        int v = 0;
+        for (; v < values.Length - 1; v++)
+        {
+            ulong bits = (ulong)BitConverter.DoubleToInt64Bits(CentredKernels.Round(values[v])) >> 16;
+            BinaryPrimitives.WriteUInt64LittleEndian(target[(6 * v)..], bits);
+        }
+        for (; v < values.Length; v++)
+        {
+            ulong bits = (ulong)BitConverter.DoubleToInt64Bits(CentredKernels.Round(values[v])) >> 16;
+            for (int b = 0; b < 6; b++) target[6 * v + b] = (byte)(bits >> (8 * b));
+        }
+    }
+
+    /// <summary>The inverse of <see cref="PackOffDiagonal"/>: 8-byte loads, the two bytes of the next slot shifted out.</summary>
+    private static void UnpackOffDiagonal(ReadOnlySpan<byte> source, Span<double> values)
+    {
+        int v = 0;
+        for (; v < values.Length - 1; v++)
+            values[v] = BitConverter.Int64BitsToDouble((long)(BinaryPrimitives.ReadUInt64LittleEndian(source[(6 * v)..]) << 16));
+        for (; v < values.Length; v++)
+        {
+            ulong bits = 0;
+            for (int b = 0; b < 6; b++) bits |= (ulong)source[6 * v + b] << (8 * b);
+            values[v] = BitConverter.Int64BitsToDouble((long)(bits << 16));
         }
     }
 

@@ -26,7 +26,8 @@ public sealed class ClusterConnection : IAsyncDisposable
     public IClusterClient Client { get; }
 
     /// <param name="traceConsole">Also print spans on the console (--trace-console).</param>
-    public static async Task<ClusterConnection> Embedded(string dataDirectory, bool traceConsole = false)
+    /// <param name="options">More silo options, as on `prh silo`'s command line (--Tiles:MemoryBudget=...).</param>
+    public static async Task<ClusterConnection> Embedded(string dataDirectory, bool traceConsole = false, params string[] options)
     {
         var host = SiloHost.Create(
         [
@@ -36,6 +37,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             // The user's console shows the sweep's progress: Orleans' start-up notes (ServerGC, watchdog)
             // and the silo's own information lines stay out of it unless asked for.
             "--Logging:LogLevel:Orleans=Error", "--Logging:LogLevel:Prh=Warning",
+            .. options,
         ]);
         await host.StartAsync();
         return new ClusterConnection(host);

@@ -13,7 +13,7 @@ namespace Prh.Client.Sweeps;
 /// the progress changes. While the cluster is unreachable (a silo failing until it is declared dead)
 /// polls are repeated for up to two minutes.
 /// </summary>
-internal static class SweepProgress
+public static class SweepProgress
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 

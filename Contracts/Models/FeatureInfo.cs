@@ -2,13 +2,25 @@ using Prh.Contracts.Storage;
 
 namespace Prh.Contracts.Models;
 
-/// <summary>A model's features as stored: the file's blob and format ("npy" or "safetensors"), N, and each layer's width.</summary>
+/// <summary>
+/// A model's features as stored: the file's blob and format ("npy" or "safetensors"), N, each layer's
+/// width, and the clamp threshold of compute_score's preparation (|x| at the 0.95 quantile over the whole
+/// model), found while every value was checked on import (null where it was not, as for extracted features).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("prh.FeatureInfo")]
 public sealed record FeatureInfo(
     [property: Id(0)] BlobRef Blob,
     [property: Id(1)] string Format,
     [property: Id(2)] int SampleCount,
-    [property: Id(3)] int[] LayerWidths);
+    [property: Id(3)] int[] LayerWidths,
+    [property: Id(4)] double? Threshold = null)
+{
+    /// <summary>Equal by content, the widths element by element.</summary>
+    public bool Equals(FeatureInfo? other) => other is not null && Blob == other.Blob && Format == other.Format
+        && SampleCount == other.SampleCount && LayerWidths.AsSpan().SequenceEqual(other.LayerWidths) && Threshold == other.Threshold;
+
+    public override int GetHashCode() => HashCode.Combine(Blob, Format, SampleCount, LayerWidths.Length);
+}
 
 /// <summary>A model of a dataset with its stored features.</summary>
 [GenerateSerializer, Immutable, Alias("prh.ModelEntry")]

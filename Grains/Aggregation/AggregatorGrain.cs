@@ -35,8 +35,9 @@ public sealed class AggregatorState
 /// once whatever sweep, order or id asks for it.
 /// <para>The missing pairs become tiles (<see cref="TilePlanner"/>: budget-sized blocks of models
 /// against blocks, one block row for added models) and their models' missing sketches become sketch
-/// jobs; both run on the silos' <see cref="ITileWorkerGrain"/>s, one job per silo at a time, every silo
-/// at once, sketches first and a silo's next tile preferably one sharing a block with its last. A
+/// jobs; both run on the silos' <see cref="ITileWorkerGrain"/>s, every silo at once, two jobs given to
+/// each at a time (one running, one queued), sketches first and a silo's next tile preferably one
+/// sharing a block with its last. A
 /// keep-alive timer runs while work is outstanding: it dispatches, probes the store while it is out, and
 /// puts back jobs whose silo left the cluster. Each finished tile is recorded by one state write.</para>
 /// <para>A job that meets the store out waits for it; one whose features were lost waits until the sweep
@@ -52,6 +53,9 @@ public sealed class AggregatorGrain(
     ILogger<AggregatorGrain> logger) : Grain, IAggregatorGrain
 {
     private const int Attempts = 5;
+
+    /// <summary>Jobs given to a silo at once: the next one waits in its worker's queue, so no silo idles between jobs.</summary>
+    private const int JobsPerSilo = 2;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
@@ -121,8 +125,21 @@ public sealed class AggregatorGrain(
         var involved = Enumerable.Range(0, models.Count).Where(x => masks.Any(mask => Enumerable.Range(0, models.Count).Any(y => mask[x, y] || mask[y, x])));
         foreach (int x in involved) await EnsureSketch(models[x].Features, request, work);
 
-        var layers = models.Select(m => m.Features.LayerWidths.Length).ToList();
-        var plans = TilePlanner.Plan(layers, layers, sameModels: true, masks, TilePlanner.LayerBytes(n, request), options.Value.MemoryBudget);
+        // Models already scored among themselves come first, cut into blocks apart from the new ones:
+        // the blocks they were scored in come back unchanged, and a silo that still holds one reads nothing.
+        var order = Scored(index, metrics, models);
+        int scored = order.Count;
+        order.AddRange(Enumerable.Range(0, models.Count).Where(x => !order.Contains(x)));
+        var layers = order.Select(x => models[x].Features.LayerWidths.Length).ToList();
+        var ordered = masks.Select(mask =>
+        {
+            var permuted = new PairMask(models.Count, models.Count);
+            for (int a = 0; a < models.Count; a++)
+                for (int b = 0; b < models.Count; b++) permuted[a, b] = mask[order[a], order[b]];
+            return permuted;
+        }).ToList();
+        var plans = TilePlanner.Plan(layers, layers, sameModels: true, ordered, TilePlanner.LayerBytes(n, request), options.Value.MemoryBudget,
+            new HashSet<int> { scored }).Select(p => p with { Firsts = p.Firsts.Select(f => order[f]).ToList(), Seconds = p.Seconds.Select(s => order[s]).ToList() }).ToList();
         foreach (var plan in plans)
         {
             var jobMetrics = new List<TileJobMetric>();
@@ -364,31 +381,33 @@ public sealed class AggregatorGrain(
         foreach (var work in _work.Values) if (work.Tiles.Contains(job.Request.Id)) work.Done.Add(job.Request.Id);
     }
 
-    /// <summary>Gives each live silo without a job its next one: sketches first; a tile once its models' sketches are stored, sharing a block with the silo's last if one does.</summary>
+    /// <summary>Tops up each live silo's jobs: sketches first; a tile once its models' sketches are stored, sharing a block with the silo's last if one does.</summary>
     private async Task Dispatch()
     {
         if (Outstanding) StartTimer();
         if (_outage is not null) return;
         var silos = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToParsableString()).ToList();
-        foreach (string silo in silos)
-        {
-            if (_running.Values.Any(r => r.Silo == silo)) continue;
-            var job = Next(silo);
-            if (job is null) break;
-            _pending.Remove(job);
-            _running[job.Request.Id] = (job, silo);
-            if (job.Request.Tile is { } tile) _lastBlock[silo] = BlockKey(tile.Firsts);
-            try
+        // Every silo gets a first job before any gets a second.
+        for (int slot = 1; slot <= JobsPerSilo; slot++)
+            foreach (string silo in silos)
             {
-                await GrainFactory.GetGrain<ITileWorkerGrain>(silo).StartAsync(job.Request);
+                if (_running.Values.Count(r => r.Silo == silo) >= slot) continue;
+                var job = Next(silo);
+                if (job is null) return;
+                _pending.Remove(job);
+                _running[job.Request.Id] = (job, silo);
+                if (job.Request.Tile is { } tile) _lastBlock[silo] = BlockKey(tile.Firsts);
+                try
+                {
+                    await GrainFactory.GetGrain<ITileWorkerGrain>(silo).StartAsync(job.Request);
+                }
+                catch (Exception e)
+                {
+                    logger.LogInformation(e, "job {Job} could not be given to {Silo}; it waits for another", job.Request.Id, silo);
+                    _running.Remove(job.Request.Id);
+                    _pending.AddFirst(job);
+                }
             }
-            catch (Exception e)
-            {
-                logger.LogInformation(e, "job {Job} could not be given to {Silo}; it waits for another", job.Request.Id, silo);
-                _running.Remove(job.Request.Id);
-                _pending.AddFirst(job);
-            }
-        }
     }
 
     private Job? Next(string silo)
@@ -477,6 +496,23 @@ public sealed class AggregatorGrain(
             _changes++;
         }
         return _index = index;
+    }
+
+    /// <summary>
+    /// Indices of the models all of whose pairs among themselves are scored for every metric, found
+    /// greedily in the models' order: the part of a matrix that adding models leaves as it was.
+    /// </summary>
+    private static List<int> Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
+    {
+        var kept = new List<int>();
+        for (int x = 0; x < models.Count; x++)
+        {
+            bool Has(MetricConfig metric, int first, int second) =>
+                Scored(index, new PairKey(metric.Key, models[first].Features.Blob.Sha256, models[second].Features.Blob.Sha256), metric) is not null;
+            // compute_alignment needs (later model, earlier model), and for cycle_knn both orders.
+            if (metrics.All(m => Has(m, x, x) && kept.All(o => Has(m, x, o) && (m.Mirrored() || Has(m, o, x))))) kept.Add(x);
+        }
+        return kept;
     }
 
     /// <summary>A pair's best score and layer pair, from its own record or, for a symmetric metric, from the reversed pair's transposed.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -42,9 +43,10 @@ public sealed record SketchManifest
 /// them, and loading blocks of models for a tile (kernels decoded straight into the block's stack).
 /// A stored piece found corrupt or missing is dropped from its manifest and built again here.
 /// </summary>
-public sealed class SketchStore(IActivationStore store, LocalFeatures features, ILogger<SketchStore> logger)
+public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogger<SketchStore> logger)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private readonly SemaphoreSlim _grams = new(1);
 
     public static string ManifestName(FeatureInfo model) =>
         $"sketches/{model.Blob.Sha256}/q{BitConverter.DoubleToInt64Bits(FeaturePreparation.DefaultQuantile):x16}";
@@ -67,22 +69,38 @@ public sealed class SketchStore(IActivationStore store, LocalFeatures features, 
         if (pieces == 0) return 0;
         using var span = PrhTelemetry.Source.StartActivity("prh.sketch.build");
         span?.SetTag("prh.features", model.Blob.Sha256);
-        var raw = FeatureFile.Open(await features.PathAsync(model), model.Format);
-        var (threshold, sketch) = await Task.Run(() =>
+        var watch = Stopwatch.StartNew();
+        var raw = FeatureFile.Open(await local.PathAsync(model), model.Format);
+        var timings = new SketchTimings();
+        // Found on import, where every value was checked; otherwise (extracted features) one pass more here.
+        double threshold = manifest?.Threshold ?? model.Threshold ?? await Task.Run(() => FeaturePreparation.ClampThreshold(raw));
+        PrhTelemetry.Phase("sketch read", watch.Elapsed.TotalSeconds);
+        var sketch = new ModelSketch(FeaturePreparation.PrepareAt(raw, threshold));
+        // One Gram pass at a time on this silo: it uses every core, and another job's reading and storing overlap it.
+        await _grams.WaitAsync();
+        try
         {
-            double q = manifest?.Threshold ?? FeaturePreparation.ClampThreshold(raw);
-            var built = new ModelSketch(FeaturePreparation.PrepareAt(raw, q));
-            built.Ensure(missing);
-            return (q, built);
-        });
-        string? neighbours = missing.NeighbourColumns > 0 ? Uri(await store.PutAsync(SketchCodec.Encode(sketch.AllNeighbours(missing.NeighbourColumns)))) : null;
+            await Task.Run(() => sketch.Ensure(missing, timings));
+        }
+        finally
+        {
+            _grams.Release();
+        }
+        PrhTelemetry.Phase("grams", timings.Grams);
+        if (missing.NeighbourColumns > 0 || missing.Kernels.Count > 0)
+            PrhTelemetry.GramFlops.Add((double)model.SampleCount * model.SampleCount * model.LayerWidths.Sum(w => (double)w));
+        PrhTelemetry.Phase("neighbour lists", timings.NeighbourLists);
+        PrhTelemetry.Phase("kernels", timings.Kernels);
+        PrhTelemetry.Phase("svcca bases", timings.Svcca);
+        watch.Restart();
+        string? neighbours = missing.NeighbourColumns > 0 ? await Put(() => SketchCodec.Encode(sketch.AllNeighbours(missing.NeighbourColumns))) : null;
         var kernels = new Dictionary<string, string?>();
         bool storeKernels = CentredKernels.Stored(model.SampleCount, model.LayerWidths);
         foreach (var kernel in missing.Kernels)
-            kernels[SketchManifest.Name(kernel)] = storeKernels ? Uri(await store.PutAsync(SketchCodec.Encode(sketch.Kernels(kernel)))) : null;
+            kernels[SketchManifest.Name(kernel)] = storeKernels ? await Put(() => SketchCodec.Encode(sketch.Kernels(kernel))) : null;
         var svcca = new Dictionary<string, string>();
         foreach (int dimension in missing.SvccaDimensions)
-            svcca[dimension.ToString(CultureInfo.InvariantCulture)] = Uri(await store.PutAsync(SketchCodec.Encode(sketch.AllSvcca(dimension))));
+            svcca[dimension.ToString(CultureInfo.InvariantCulture)] = await Put(() => SketchCodec.Encode(sketch.AllSvcca(dimension)));
         await Record(model, m => m with
         {
             NeighbourColumns = neighbours is null ? m.NeighbourColumns : missing.NeighbourColumns,
@@ -90,6 +108,7 @@ public sealed class SketchStore(IActivationStore store, LocalFeatures features, 
             Kernels = Merge(m.Kernels, kernels),
             Svcca = Merge(m.Svcca, svcca),
         }, new SketchManifest { SampleCount = model.SampleCount, LayerWidths = model.LayerWidths, Threshold = threshold });
+        PrhTelemetry.Phase("sketch store", watch.Elapsed.TotalSeconds);
         PrhTelemetry.CacheMisses.Add(pieces, new KeyValuePair<string, object?>("prh.kind", "sketch"));
         return pieces;
     }
@@ -108,41 +127,33 @@ public sealed class SketchStore(IActivationStore store, LocalFeatures features, 
         {
             try
             {
-                var manifests = new List<SketchManifest>();
-                foreach (var model in models)
+                var manifests = new SketchManifest[models.Count];
+                for (int m = 0; m < models.Count; m++)
                 {
-                    var manifest = await ReadAsync(model);
+                    var manifest = await ReadAsync(models[m]);
                     if (manifest is null || !IsEmpty(manifest.Missing(request)))
                     {
-                        rebuilt += await BuildAsync(model, request);
-                        manifest = await ReadAsync(model) ?? throw new InvalidOperationException($"the sketch of {model.Blob} was built but not recorded");
+                        rebuilt += await BuildAsync(models[m], request);
+                        manifest = await ReadAsync(models[m]) ?? throw new InvalidOperationException($"the sketch of {models[m].Blob} was built but not recorded");
                     }
-                    manifests.Add(manifest);
+                    manifests[m] = manifest;
                 }
-                var sketches = new List<ModelSketch>();
-                for (int m = 0; m < models.Count; m++) sketches.Add(await LoadSketch(models[m], manifests[m], request));
-                int layers = sketches.Sum(s => s.LayerCount), n = models[0].SampleCount;
-                var kernels = new Dictionary<KernelFunction, CentredKernels>();
-                foreach (var kernel in request.Kernels)
+                var sketches = new ModelSketch[models.Count];
+                var offsets = new int[models.Count + 1];
+                for (int m = 0; m < models.Count; m++) offsets[m + 1] = offsets[m] + models[m].LayerWidths.Length;
+                var kernels = request.Kernels.ToDictionary(k => k, k => CentredKernels.Allocate(models[0].SampleCount, offsets[^1], k, stacks(k, offsets[^1])));
+                // Models in parallel: each piece read (from the file store's own file where it is one) and decoded into the block's stacks.
+                await Parallel.ForAsync(0, models.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, async (m, _) =>
                 {
-                    var stack = CentredKernels.Allocate(n, layers, kernel, stacks(kernel, layers));
-                    int offset = 0;
-                    for (int m = 0; m < models.Count; m++)
+                    sketches[m] = await LoadSketch(models[m], manifests[m], request);
+                    foreach (var (kernel, stack) in kernels)
                     {
                         if (manifests[m].Kernels[SketchManifest.Name(kernel)] is { } stored)
-                        {
-                            var piece = await Piece(models[m], stored, "kernels");
-                            SketchCodec.DecodeKernels(piece, stack, offset);
-                        }
+                            await Piece(models[m], stored, "kernels", bytes => SketchCodec.DecodeKernels(bytes.Span, stack, offsets[m]));
                         else
-                        {
-                            var sketch = sketches[m];
-                            await Task.Run(() => sketch.Kernels(kernel).CopyTo(stack, offset));
-                        }
-                        offset += sketches[m].LayerCount;
+                            sketches[m].Kernels(kernel).CopyTo(stack, offsets[m]);
                     }
-                    kernels[kernel] = stack;
-                }
+                });
                 return (new SketchBlock(sketches, kernels), rebuilt);
             }
             catch (PieceLostException lost) when (attempt == 1)
@@ -156,29 +167,32 @@ public sealed class SketchStore(IActivationStore store, LocalFeatures features, 
     private async Task<ModelSketch> LoadSketch(FeatureInfo model, SketchManifest manifest, SketchRequest request)
     {
         // Features are read only where a piece must be rebuilt from them (unstored kernels).
-        string? path = request.Kernels.Any(k => manifest.Kernels[SketchManifest.Name(k)] is null) ? await features.PathAsync(model) : null;
+        string? path = request.Kernels.Any(k => manifest.Kernels[SketchManifest.Name(k)] is null) ? await local.PathAsync(model) : null;
         var sketch = new ModelSketch(model.Blob.Sha256, model.SampleCount, model.LayerWidths,
             () => FeaturePreparation.PrepareAt(FeatureFile.Open(path ?? throw new InvalidOperationException($"features of {model.Blob} were not fetched"), model.Format), manifest.Threshold));
         if (request.NeighbourColumns > 0)
-            sketch.SeedNeighbours(SketchCodec.DecodeNeighbours(await Piece(model, manifest.Neighbours!, "neighbours")));
+            sketch.SeedNeighbours(await Piece(model, manifest.Neighbours!, "neighbours", bytes => SketchCodec.DecodeNeighbours(bytes.Span)));
         foreach (int dimension in request.SvccaDimensions)
-            sketch.SeedSvcca(dimension, SketchCodec.DecodeSvcca(await Piece(model, manifest.Svcca[dimension.ToString(CultureInfo.InvariantCulture)], $"svcca{dimension}")));
+            sketch.SeedSvcca(dimension, await Piece(model, manifest.Svcca[dimension.ToString(CultureInfo.InvariantCulture)], $"svcca{dimension}", bytes => SketchCodec.DecodeSvcca(bytes.Span)));
         return sketch;
     }
 
-    /// <summary>A piece's bytes; a missing, corrupt or undecodable piece is reported as lost, to be built again.</summary>
-    private async Task<byte[]> Piece(FeatureInfo model, string uri, string piece)
+    /// <summary>A piece's bytes, decoded by <paramref name="decode"/>; a missing, corrupt or undecodable piece is reported as lost, to be built again.</summary>
+    private async Task<T> Piece<T>(FeatureInfo model, string uri, string piece, Func<ReadOnlyMemory<byte>, T> decode)
     {
         if (!BlobRef.TryParseUri(uri, out var blob)) throw new PieceLostException(model, piece, $"'{uri}' is not a blob reference");
         try
         {
-            return await store.GetAsync(blob);
+            return await local.ReadAsync(blob, decode);
         }
-        catch (LostBlobException e)
+        catch (Exception e) when (e is LostBlobException or InvalidDataException)
         {
             throw new PieceLostException(model, piece, e.Message);
         }
     }
+
+    private Task Piece(FeatureInfo model, string uri, string piece, Action<ReadOnlyMemory<byte>> decode) =>
+        Piece(model, uri, piece, bytes => { decode(bytes); return true; });
 
     private sealed class PieceLostException(FeatureInfo model, string piece, string message) : Exception(message)
     {
@@ -234,5 +248,11 @@ public sealed class SketchStore(IActivationStore store, LocalFeatures features, 
         return merged;
     }
 
-    private static string Uri(BlobRef blob) => blob.ToUri();
+    /// <summary>Encodes (off the grain scheduler) and stores a piece; this process wrote it, so reading it back needs no hash.</summary>
+    private async Task<string> Put(Func<byte[]> encode)
+    {
+        var blob = await store.PutAsync(await Task.Run(encode));
+        local.Written(blob);
+        return blob.ToUri();
+    }
 }

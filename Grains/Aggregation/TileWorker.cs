@@ -17,8 +17,8 @@ using Prh.Grains.Telemetry;
 namespace Prh.Grains.Aggregation;
 
 /// <summary>
-/// Runs aggregator jobs on this silo, one after the other (each uses every core), in the background of
-/// the silo rather than of a grain, so a job outlives the grain call that queued it. A sketch job builds
+/// Runs aggregator jobs on this silo in the background of the silo rather than of a grain, so a job
+/// outlives the grain call that queued it. A sketch job builds
 /// one model's missing pieces; a tile job loads its two blocks (kept for the next tile while the memory
 /// budget allows: consecutive tiles of a row share a block), scores them, stores the results and reports
 /// to the aggregator that sent it.
@@ -42,7 +42,7 @@ public sealed class TileWorker
         _logger = logger;
         Silo = silo.SiloAddress.ToParsableString();
         Backend = new TimedTileBackend(new CpuTileBackend(Blas.Default, options.Value.MemoryBudget));
-        _blocks = new BlockCache();
+        _blocks = new BlockCache(options.Value.MemoryBudget);
         _loop = new Lazy<Task>(() => Task.Run(Loop));
     }
 
@@ -69,14 +69,35 @@ public sealed class TileWorker
         _ = _loop.Value;
     }
 
+    /// <summary>
+    /// Jobs in the order they came: sketch jobs two at a time (one's reading and storing overlaps the
+    /// other's Grams), a tile alone (its blocks take the memory budget, its products every core).
+    /// </summary>
     private async Task Loop()
     {
+        var sketches = new List<Task>();
         await foreach (var job in _queue.Reader.ReadAllAsync())
         {
-            var outcome = await Run(job);
-            _jobs.TryRemove(job.Id, out _);
-            await Report(job, outcome);
+            if (job.Sketch is not null)
+            {
+                while (sketches.Count >= SketchesAtOnce) sketches.Remove(await Task.WhenAny(sketches));
+                sketches.Add(Task.Run(() => RunAndReport(job)));
+                continue;
+            }
+            await Task.WhenAll(sketches);
+            sketches.Clear();
+            await RunAndReport(job);
         }
+    }
+
+    private const int SketchesAtOnce = 2;
+
+    /// <summary>The job is this worker's until its end is reported: a liveness check in between must not think it lost.</summary>
+    private async Task RunAndReport(WorkerJob job)
+    {
+        var outcome = await Run(job);
+        await Report(job, outcome);
+        _jobs.TryRemove(job.Id, out _);
     }
 
     private async Task<JobOutcome> Run(WorkerJob job)
@@ -140,7 +161,9 @@ public sealed class TileWorker
 
         int n = tile.Firsts[0].SampleCount;
         var request = SketchRequest.For(metrics.Select(m => m.Spec), n);
+        var phase = Stopwatch.StartNew();
         var (first, second, rebuilt) = await _blocks.Load(tile, request, _sketches);
+        PrhTelemetry.Phase("block load", phase.Elapsed.TotalSeconds);
         var masks = metrics.Select(m =>
         {
             var mask = new PairMask(tile.Firsts.Count, tile.Seconds.Count);
@@ -148,12 +171,21 @@ public sealed class TileWorker
                 for (int s = 0; s < tile.Seconds.Count; s++) mask[f, s] = m.Job.Has(f * tile.Seconds.Count + s);
             return new TileMetric(m.Spec, mask);
         }).ToList();
+        var before = Backend.Totals;
         var scores = await Task.Run(() => TileScorer.Score(Backend, first, second, masks));
+        foreach (var (kind, (seconds, flops, _)) in Backend.Totals)
+        {
+            var (s0, f0, _) = before.GetValueOrDefault(kind);
+            PrhTelemetry.Phase(kind, seconds - s0);
+            if (flops > f0) PrhTelemetry.KernelProductFlops.Add(flops - f0);
+        }
+        phase.Restart();
         var (summary, matrices) = TileResults.Encode(metrics.Select(m => m.Job.Metric.Key).ToList(), metrics.Select(m => m.Job.Metric.Symmetric()).ToList(),
             tile.Firsts.Select(f => f.Blob.Sha256).ToList(), tile.Seconds.Select(s => s.Blob.Sha256).ToList(), scores);
         var record = new TileRecord(id, await _store.PutAsync(summary), await _store.PutAsync(matrices),
             scores.Sum(s => s.Sum(p => (long)p.Scores.Scores.Length)), scores.Sum(s => s.Count));
 
+        PrhTelemetry.Phase("results", phase.Elapsed.TotalSeconds);
         for (int m = 0; m < metrics.Count; m++)
         {
             var tag = new KeyValuePair<string, object?>("prh.metric", metrics[m].Job.Metric.Key);
@@ -186,9 +218,11 @@ public sealed class TileWorker
     /// <summary>
     /// The blocks of recent tiles, at most two (a tile's worth: the planner sizes tiles so two blocks fit
     /// the memory budget), and the kernel stacks of evicted blocks, reused for the next ones: fresh memory
-    /// costs more than a copy on machines that fault pages in lazily.
+    /// costs more than a copy on machines that fault pages in lazily. Every stack is allocated with a
+    /// quarter more room than its block needs (within the budget), so the blocks of a sweep, which
+    /// differ by a model or so, reuse each other's and the stacks stay at two blocks' worth.
     /// </summary>
-    private sealed class BlockCache
+    private sealed class BlockCache(long memoryBudget)
     {
         private readonly Lock _lock = new();
         private readonly List<(string Key, SketchBlock Block, List<double[]> Arrays)> _blocks = [];
@@ -216,10 +250,11 @@ public sealed class TileWorker
             lock (_lock)
                 if (_blocks.FirstOrDefault(b => b.Key == key) is { Block: not null } hit) return (hit.Block, 0);
             var arrays = new List<double[]>();
+            long capacity = memoryBudget / 2 / sizeof(double) / Math.Max(1, request.Kernels.Count);
             var (block, rebuilt) = await sketches.LoadBlockAsync(models, request, (kernel, layers) =>
             {
                 long length = CentredKernels.PackedLength(models[0].SampleCount) * (long)layers;
-                var array = Rent(length);
+                var array = Rent(length, capacity);
                 arrays.Add(array);
                 return array.AsMemory(0, (int)length);
             });
@@ -227,19 +262,19 @@ public sealed class TileWorker
             return (block, rebuilt);
         }
 
-        private double[] Rent(long length)
+        private double[] Rent(long length, long capacity)
         {
             lock (_lock)
             {
-                var fit = _free.Where(a => a.LongLength >= length && a.LongLength <= 2 * length).OrderBy(a => a.LongLength).FirstOrDefault();
+                var fit = _free.Where(a => a.LongLength >= length).OrderBy(a => a.LongLength).FirstOrDefault();
                 if (fit is not null)
                 {
                     _free.Remove(fit);
                     return fit;
                 }
-                _free.Clear(); // too small or too large to reuse: let the collector have them
+                _free.Clear(); // only a block larger than the budget allows (one model alone) gets here: let the collector have the rest
             }
-            return GC.AllocateUninitializedArray<double>(checked((int)length));
+            return GC.AllocateUninitializedArray<double>(checked((int)Math.Min(Array.MaxLength, Math.Max(length, Math.Min(capacity, length + length / 4)))));
         }
 
         private static string Key(IReadOnlyList<FeatureInfo> models, SketchRequest request) =>

@@ -6,6 +6,7 @@ using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Grains.Aggregation;
 using Prh.Grains.Extraction;
 using Prh.Grains.Storage;
 using Prh.Grains.Telemetry;
@@ -17,6 +18,9 @@ public sealed class ModelState
 {
     [Id(0)] public FeatureInfo? Features { get; set; }
     [Id(1)] public string? Source { get; set; }
+
+    /// <summary>The source file's length and last write time when it was imported ("" for a stored blob, whose content its name fixes).</summary>
+    [Id(2)] public string? SourceStamp { get; set; }
 }
 
 /// <summary>
@@ -27,7 +31,8 @@ public sealed class ModelState
 /// </summary>
 public sealed class ModelGrain(
     [PersistentState("model", "prh")] IPersistentState<ModelState> state,
-    IActivationStore store) : Grain, IModelGrain
+    IActivationStore store,
+    LocalBlobs local) : Grain, IModelGrain
 {
     private const int ShardAttempts = 3;
     private static readonly byte[] NpyMagic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
@@ -220,43 +225,59 @@ public sealed class ModelGrain(
         using var span = PrhTelemetry.Source.StartActivity("prh.model.import");
         span?.SetTag("prh.model", this.GetPrimaryKeyString());
         span?.SetTag("prh.source", featuresPath);
-        var (info, content) = await Task.Run(async () => Read(await Local(featuresPath)));
-        var blob = await store.PutAsync(content);
-        var features = info with { Blob = blob };
-        if (state.State.Features != features || state.State.Source != featuresPath)
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        bool stored = BlobRef.TryParseUri(featuresPath, out var source);
+        // Imported before from the same source, unchanged since (a stored blob cannot change): nothing to read again.
+        string stamp = stored ? "" : Stamp(featuresPath);
+        if (state.State.Features is { } known && state.State.Source == featuresPath && state.State.SourceStamp == stamp && stamp is not null
+            && await store.ExistsAsync(known.Blob))
+        {
+            span?.SetTag("prh.cache_hit", true);
+            return known;
+        }
+        // Read once: a stored blob from the store (verified against its hash), a file from its path.
+        byte[] content = stored ? await store.GetAsync(source) : await Task.Run(() => ReadFeatures(featuresPath));
+        string format = stored ? (content.AsSpan().StartsWith(NpyMagic) ? "npy" : "safetensors") : Path.GetExtension(featuresPath).TrimStart('.').ToLowerInvariant();
+        var (n, widths, threshold) = await Task.Run(() => Check(featuresPath, content, format));
+        var blob = stored ? source : await store.PutAsync(content);
+        if (stored) local.Written(blob); // the store's own copy was hashed just now: this silo reads it back without hashing it again
+        var features = new FeatureInfo(blob, format, n, widths, threshold);
+        PrhTelemetry.Phase("import", watch.Elapsed.TotalSeconds);
+        if (state.State.Features != features || state.State.Source != featuresPath || state.State.SourceStamp != stamp)
         {
             state.State.Features = features;
             state.State.Source = featuresPath;
+            state.State.SourceStamp = stamp;
             await state.WriteStateAsync();
         }
         return features;
     }
 
-    /// <summary>
-    /// A feature file on this silo: the path itself, or for a stored blob (<c>blob:sha256:HEX:LENGTH</c>)
-    /// a local copy, verified against its hash and named by its format (sniffed from the bytes).
-    /// </summary>
-    private async Task<string> Local(string path)
+    /// <summary>"length:last write ticks" of a file, or null when it cannot be read (the import then says why).</summary>
+    private static string? Stamp(string path)
     {
-        if (!BlobRef.TryParseUri(path, out var blob)) return path;
-        string stem = Path.Combine(Path.GetTempPath(), $"prh-import-{blob.Sha256}");
-        foreach (string copy in new[] { stem + ".npy", stem + ".safetensors" })
-            if (File.Exists(copy)) return copy;
-        byte[] bytes = await store.GetAsync(blob);
-        return await LocalCopies.Write(bytes, stem + (bytes.AsSpan().StartsWith(NpyMagic) ? ".npy" : ".safetensors"));
+        var file = new FileInfo(path);
+        return file.Exists ? $"{file.Length}:{file.LastWriteTimeUtc.Ticks}" : null;
     }
 
-    /// <summary>Checks the file (header, size, every value for NaN and Inf) and reads its bytes.</summary>
-    private static (FeatureInfo Info, byte[] Content) Read(string path)
+    private static byte[] ReadFeatures(string path)
     {
         try
         {
-            var features = FeatureFile.Open(path);
-            var scratch = new double[features.MaxLayerValues];
-            foreach (var layer in features.Layers) layer.Values(scratch);
-            string format = Path.GetExtension(path).TrimStart('.').ToLowerInvariant();
-            var info = new FeatureInfo(new(string.Empty, 0), format, features.SampleCount, features.Layers.Select(l => l.Width).ToArray());
-            return (info, File.ReadAllBytes(path));
+            return FeatureFile.ReadBytes(path);
+        }
+        catch (TensorFileException e)
+        {
+            throw new ArgumentException(e.Message);
+        }
+    }
+
+    /// <summary>Checks every value the engine will read (header, size, NaN and Inf), refusing the file with its fault named.</summary>
+    private static (int SampleCount, int[] LayerWidths, double Threshold) Check(string path, byte[] content, string format)
+    {
+        try
+        {
+            return FeatureFile.Check(path, content, format);
         }
         catch (TensorFileException e)
         {

@@ -44,6 +44,7 @@ public sealed class SweepGrain(
 {
     private const string ResumeReminder = "prh.sweep.resume";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private const int ImportsAtOnce = 4;
     private static readonly TimeSpan SiloFailureBudget = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private Task? _running;
@@ -167,18 +168,30 @@ public sealed class SweepGrain(
                 using var importing = PrhTelemetry.Source.StartActivity("prh.sweep.import");
                 importing?.SetTag("prh.sweep", this.GetPrimaryKeyString());
                 importing?.SetTag("prh.models", definition.Models.Count);
-                foreach (var model in definition.Models)
+                // A few models at once (each import reads, checks and hashes a file; an extraction fans out over shards).
+                var waiting = definition.Models.Where(m => !state.State.Imported.ContainsKey(m.Id) && !state.State.Failed.ContainsKey(m.Id));
+                foreach (var wave in waiting.Chunk(ImportsAtOnce))
                 {
-                    if (state.State.Imported.ContainsKey(model.Id) || state.State.Failed.ContainsKey(model.Id)) continue;
-                    try
+                    var imported = await Task.WhenAll(wave.Select(async model =>
                     {
-                        state.State.Imported[model.Id] = await Import(model, definition);
-                    }
-                    catch (Exception e)
+                        try
+                        {
+                            return (model, Features: await Import(model, definition), Error: (string?)null);
+                        }
+                        catch (Exception e)
+                        {
+                            importing.Fail(e);
+                            return (model, Features: (FeatureInfo?)null, Error: e.Message);
+                        }
+                    }));
+                    foreach (var (model, features, error) in imported)
                     {
-                        importing.Fail(e);
-                        state.State.Failed[model.Id] = e.Message;
-                        state.State.Errors.Add($"model '{model.Id}': {e.Message}");
+                        if (features is not null) state.State.Imported[model.Id] = features;
+                        else
+                        {
+                            state.State.Failed[model.Id] = error!;
+                            state.State.Errors.Add($"model '{model.Id}': {error}");
+                        }
                     }
                     await Save();
                 }

@@ -31,6 +31,10 @@ public static class PrhTelemetry
     public static readonly UpDownCounter<long> QueuedTiles = Meter.CreateUpDownCounter<long>("prh.aggregator.queue_depth", description: "Tiles planned and not yet recorded");
     public static readonly Counter<long> TilesScored = Meter.CreateCounter<long>("prh.tiles.scored", description: "Tiles scored (blocks of models against blocks)");
     public static readonly Counter<long> SketchesBuilt = Meter.CreateCounter<long>("prh.sketches.built", description: "Model sketch jobs run (each builds a model's missing pieces in one Gram pass)");
+    public static readonly Counter<double> PhaseSeconds = Meter.CreateCounter<double>("prh.phase.seconds", "s",
+        "Seconds per phase of the all-pairs work (prh.phase: import, sketch read, grams, neighbour lists, kernels, sketch store, block load, kernel products, neighbour counts, pair metrics, results); core-seconds for the sketch steps that run layers in parallel");
+    public static readonly Counter<double> GramFlops = Meter.CreateCounter<double>("prh.sketch.gram_flops", description: "Floating-point operations of the sketches' Gram matrices (N^2 D per layer)");
+    public static readonly Counter<double> KernelProductFlops = Meter.CreateCounter<double>("prh.tile.kernel_flops", description: "Floating-point operations of the tiles' kernel products (2 P per layer pair)");
     public static readonly Histogram<double> TileSeconds = Meter.CreateHistogram<double>("prh.tile.duration", "s", "Seconds per scored tile");
 
     /// <summary>Tracing and metrics for a host: our source and meter, Orleans' sources and meter, and the exporters the environment asks for.</summary>
@@ -54,6 +58,9 @@ public static class PrhTelemetry
             });
         return services;
     }
+
+    /// <summary>Adds <paramref name="seconds"/> to a phase of <see cref="PhaseSeconds"/>.</summary>
+    public static void Phase(string phase, double seconds) => PhaseSeconds.Add(seconds, new KeyValuePair<string, object?>("prh.phase", phase));
 
     /// <summary>Marks a span failed with the exception, the OpenTelemetry way.</summary>
     public static void Fail(this Activity? activity, Exception e)

@@ -1,3 +1,8 @@
 using Prh.Bench;
 
-return args.FirstOrDefault() == "extraction" ? ExtractionBenchmark.Run(args[1..]) : ComputeScoreBenchmark.Run(args);
+return args.FirstOrDefault() switch
+{
+    "extraction" => ExtractionBenchmark.Run(args[1..]),
+    "allpairs" => await AllPairsBenchmark.Run(args[1..]),
+    _ => ComputeScoreBenchmark.Run(args),
+};

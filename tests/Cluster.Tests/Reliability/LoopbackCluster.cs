@@ -19,6 +19,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
         ["--Membership:ProbeTimeout=00:00:01", "--Membership:NumMissedProbesLimit=2", "--Membership:NumVotesForDeathDeclaration=1",
          "--Membership:IAmAliveTablePublishTimeout=00:00:05", "--Messaging:ResponseTimeout=00:00:10"];
 
+    /// <summary>A tile memory budget that gives the fixtures' models a block each: sweeps of many tiles, which a fault can land in the middle of.</summary>
+    public static readonly string OneModelBlocks = $"--Tiles:MemoryBudget={Sweeps.TestClusters.OneModelBlocks}";
+
     private readonly string _folder;
     private readonly int _redisPort = FreePort();
     private readonly int _azuritePort = FreePort();

@@ -25,14 +25,14 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     public async Task Killing_one_of_three_silos_mid_sweep_still_gives_the_reference_matrices()
     {
         string folder = Directory.CreateTempSubdirectory("prh-crash-").FullName;
-        await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true, LoopbackCluster.FastFailureDetection);
+        await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true, [.. LoopbackCluster.FastFailureDetection, LoopbackCluster.OneModelBlocks]);
         var gateways = cluster.Gateways;
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "crash", models, FiveMetrics);
         var submit = Run(["sweep", "submit", spec, "--cluster", gateways[0]]);
         Assert.True(submit.Exit == 0, submit.Stderr);
 
-        // Watch closely from this process and kill the third silo as soon as scoring has started.
+        // Watch closely from this process and kill the third silo as soon as the first tile is scored: it holds a tile of its own then.
         await using (var client = await ClusterConnection.Remote([gateways[0]]))
         {
             await WaitFor(client, "crash", s => s.LayerPairsScored > 0);
@@ -51,22 +51,22 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     public async Task Killing_every_silo_mid_sweep_and_starting_three_new_ones_resumes_and_recomputes_only_unfinished_work()
     {
         string folder = Directory.CreateTempSubdirectory("prh-crash-all-").FullName;
-        await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true, LoopbackCluster.FastFailureDetection);
+        await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true, [.. LoopbackCluster.FastFailureDetection, LoopbackCluster.OneModelBlocks]);
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "all", models, FiveMetrics);
         var submit = Run(["sweep", "submit", spec, "--cluster", cluster.Gateways[0]]);
         Assert.True(submit.Exit == 0, submit.Stderr);
         await using (var client = await ClusterConnection.Remote([cluster.Gateways[0]]))
-            await WaitFor(client, "all", s => s.MetricsDone >= 1);
+            await WaitFor(client, "all", s => s.Scoring is { TilesDone: >= 3 });
         cluster.KillAllSilos();
 
-        // What the store holds now is what was finished: scored pairs (in the aggregators' state) and sketch pieces.
+        // What the store holds now is what was finished: scored tiles (in the aggregator's state) and model sketches.
         for (int i = 0; i < 3; i++) await cluster.AddSilo();
         long finishedLayerPairs = 0;
         await using (var client = await ClusterConnection.Remote(cluster.Gateways))
             finishedLayerPairs = await Eventually(async () => (await client.Client.GetGrain<IAggregatorGrain>("fixtures").GetCountersAsync()).LayerPairsScored);
-        int piecesBefore = await Stored(cluster, "documents/sketches/");
-        Assert.True(finishedLayerPairs > 0 && piecesBefore > 0, $"nothing was finished before the kill ({finishedLayerPairs} layer pairs, {piecesBefore} pieces)");
+        int sketchesBefore = await Stored(cluster, "documents/sketches/");
+        Assert.True(finishedLayerPairs > 0 && sketchesBefore > 0, $"nothing was finished before the kill ({finishedLayerPairs} layer pairs, {sketchesBefore} sketches)");
 
         var watch = Run(["sweep", "watch", "all", "--cluster", .. cluster.Gateways]);
         Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
@@ -75,12 +75,12 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
         // Only the new silos are running now: their counters are exactly the work redone.
         double recomputedLayerPairs = await cluster.Metric("prh_layer_pairs_scored_total");
-        double piecesBuilt = await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}");
+        double sketchesBuilt = await cluster.Metric("prh_sketches_built_total");
         Assert.True(totalLayerPairs > finishedLayerPairs, $"the sweep had finished before the kill ({finishedLayerPairs} of {totalLayerPairs})");
-        output.WriteLine($"recorded before the kill: {finishedLayerPairs} of {totalLayerPairs} layer pairs, {piecesBefore} sketch pieces; " +
-            $"recomputed by the new silos: {recomputedLayerPairs} layer pairs, {piecesBuilt} sketch pieces");
+        output.WriteLine($"recorded before the kill: {finishedLayerPairs} of {totalLayerPairs} layer pairs, {sketchesBefore} model sketches; " +
+            $"recomputed by the new silos: {recomputedLayerPairs} layer pairs, {sketchesBuilt} model sketches");
         Assert.Equal(totalLayerPairs - finishedLayerPairs, (long)recomputedLayerPairs);
-        Assert.Equal(await Stored(cluster, "documents/sketches/") - piecesBefore, (int)piecesBuilt);
+        Assert.Equal(await Stored(cluster, "documents/sketches/") - sketchesBefore, (int)sketchesBuilt);
 
         var results = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
         Assert.True(results.Exit == 0, results.Stderr);
@@ -135,7 +135,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         // Short client retries (about 1.5 s), so a 10 s outage outlasts them and the sweep must pause;
         // spans on the console, so traces are checked for credentials too.
         await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true,
-            [.. LoopbackCluster.FastFailureDetection, "--Store:RetryAttempts=2", "--Store:RetryMaxDelay=00:00:01", "--Store:NetworkTimeout=00:00:05", "--Telemetry:Console=true"]);
+            [.. LoopbackCluster.FastFailureDetection, LoopbackCluster.OneModelBlocks, "--Store:RetryAttempts=2", "--Store:RetryMaxDelay=00:00:01", "--Store:NetworkTimeout=00:00:05", "--Telemetry:Console=true"]);
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "outage", models, FiveMetrics);
         var outputs = new List<string>();
@@ -229,6 +229,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         output.WriteLine($"pairs scored: {await cluster.Metric("prh_pairs_scored_total")}, sketch pieces built: {await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")}");
         Assert.Equal(2 * (5 * 6 / 2), (int)await cluster.Metric("prh_pairs_scored_total")); // 15 pairs (i <= j) per metric
         Assert.Equal(5 * 2, (int)await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")); // kernels and neighbours per model
+        Assert.Equal(5, (int)await cluster.Metric("prh_sketches_built_total")); // one sketch job per model
         var results = Run(["sweep", "results", "twice", "--metric", "cka", "--format", "json", "--cluster", cluster.Gateways[2]]);
         Assert.True(results.Exit == 0, results.Stderr);
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,18 +9,66 @@ using Prh.Grains.Storage;
 namespace Prh.Grains.Aggregation;
 
 /// <summary>
-/// Stored feature blobs as files on this silo, for the engine, which streams layers from files: the
-/// file store's own file where there is one (checked against its hash once per process), else a copy in
-/// a folder of this silo's, verified on the way; copies beyond <see cref="TileOptions.LocalCacheBytes"/>
-/// are deleted, least recently used first.
+/// Stored blobs as this silo reads them most cheaply. Feature blobs as files, for the engine, which
+/// streams layers from files: the file store's own file where there is one, else a copy in a folder of
+/// this silo's, verified on the way; copies beyond <see cref="TileOptions.LocalCacheBytes"/> are deleted,
+/// least recently used first. Sketch pieces as bytes: read straight from the file store's file. A file
+/// store's blob is checked against its hash once per process, when first read, or not at all when this
+/// process wrote it (<see cref="Written"/>); a blob store's on every read, by the store.
 /// </summary>
-public sealed class LocalFeatures(IActivationStore store, IOptions<TileOptions> options, ILogger<LocalFeatures> logger)
+public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> options, ILogger<LocalBlobs> logger)
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("prh-features-").FullName;
     private readonly Lock _lock = new();
     private readonly HashSet<string> _verified = [];
     private readonly LinkedList<(string Path, long Bytes)> _copies = new(); // most recently used first
     private readonly SemaphoreSlim _fetch = new(1);
+
+    /// <summary>This process hashed <paramref name="blob"/>'s content (putting or checking it): its file needs no check.</summary>
+    public void Written(BlobRef blob)
+    {
+        lock (_lock) _verified.Add(blob.Sha256);
+    }
+
+    /// <summary>
+    /// The blob's bytes, handed to <paramref name="use"/> (which must not keep them): a file store's file
+    /// read into a pooled buffer once checked, else the store's verified copy.
+    /// </summary>
+    public async Task<T> ReadAsync<T>(BlobRef blob, Func<ReadOnlyMemory<byte>, T> use)
+    {
+        bool verified;
+        lock (_lock) verified = _verified.Contains(blob.Sha256);
+        if (store.LocalPath(blob) is { } own && verified && blob.Length <= Array.MaxLength)
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent((int)blob.Length);
+            try
+            {
+                using var handle = File.OpenHandle(own, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+                if (RandomAccess.GetLength(handle) == blob.Length)
+                {
+                    int read = 0;
+                    while (read < blob.Length)
+                    {
+                        int got = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read, (int)blob.Length - read), read);
+                        if (got == 0) break;
+                        read += got;
+                    }
+                    if (read == blob.Length) return use(buffer.AsMemory(0, read));
+                }
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            lock (_lock) _verified.Remove(blob.Sha256); // gone or changed since: the store says which
+        }
+        var bytes = await store.GetAsync(blob); // hashed, and discarded when corrupt
+        if (store.LocalPath(blob) is not null) lock (_lock) _verified.Add(blob.Sha256);
+        return use(bytes);
+    }
 
     public async Task<string> PathAsync(FeatureInfo features)
     {

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using Prh.Alignment.Compute;
+using Prh.Alignment.Features;
+using Prh.Alignment.IO;
+using Prh.Alignment.Metrics;
+using Prh.Alignment.Scoring;
+using Prh.Alignment.Sketches;
+using Prh.Client.Sweeps;
+using Prh.Contracts.Grains;
+using Prh.Contracts.Storage;
+using Prh.Contracts.Sweeps;
+using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
+
+namespace Prh.Bench;
+
+/// <summary>
+/// All pairs through the cluster: a seeded zoo of M models (alternating 13 layers x D=768 and 25 layers
+/// x D=1024, N=1024, float32 .npy, put straight into the cluster's file store), one sweep over them, and
+/// a table of where the time went (per phase, from the silos' own counters), the tile products' GFLOP/s
+/// against this machine's GEMM peak measured in the same run, resident memory, store bytes, and the
+/// largest difference of a sample of pairs from the per-pair path (compute_score in this process on the
+/// same files). Optionally models added to the scored sweep (incremental), and S silo processes on
+/// loopback (Redis clustering) instead of one embedded silo. The zoo lives in a scratch folder that is
+/// deleted afterwards unless --keep.
+/// Usage: prh-bench allpairs --models M [--metrics mutual_knn@10,cka] [--add K] [--silos S] [--budget BYTES]
+///        [--samples N] [--scratch DIR] [--keep] [--prh PATH (the prh executable, for --silos)]
+/// </summary>
+public static class AllPairsBenchmark
+{
+    public static async Task<int> Run(string[] args)
+    {
+        int m = int.Parse(Option(args, "--models") ?? "20", CultureInfo.InvariantCulture);
+        int n = int.Parse(Option(args, "--samples") ?? "1024", CultureInfo.InvariantCulture);
+        int add = int.Parse(Option(args, "--add") ?? "0", CultureInfo.InvariantCulture);
+        int silos = int.Parse(Option(args, "--silos") ?? "0", CultureInfo.InvariantCulture);
+        long? budget = Option(args, "--budget") is { } b ? long.Parse(b, CultureInfo.InvariantCulture) : null;
+        var metrics = (Option(args, "--metrics") ?? "mutual_knn@10,cka").Split(',').Select(ParseMetric).ToList();
+        string scratch = Option(args, "--scratch") ?? Path.Combine(Path.GetTempPath(), $"prh-allpairs-{Guid.NewGuid():N}"[..24]);
+        bool keep = args.Contains("--keep");
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            Console.WriteLine($"all pairs: M = {m} models (13 x 768 and 25 x 1024 alternating), N = {n}, metrics {string.Join(", ", metrics.Select(x => x.Key))}" +
+                $"{(add > 0 ? $", then {add} added" : "")}; {(silos == 0 ? "one embedded silo" : $"{silos} silo processes on loopback")}; scratch {scratch}");
+            Console.WriteLine($"machine: {Environment.ProcessorCount} cores, BLAS {Blas.Default.Description}");
+            double peak = GemmPeak.Measure(Blas.Default);
+            Console.WriteLine($"GEMM peak (float64, one single-threaded product per core at once): {peak:F1} GFLOP/s");
+
+            var store = new FileActivationStore(Path.Combine(scratch, "store"));
+            var watch = Stopwatch.StartNew();
+            var zoo = await Generate(store, 0, m + add, n);
+            long featureBytes = zoo.Take(m).Sum(z => z.Blob.Length);
+            Console.WriteLine($"zoo generated into the store: {m + add} models, {featureBytes / 1e9:F2} GB of float32 features for the first {m}, {watch.Elapsed.TotalSeconds:F0} s (not timed below)");
+
+            await using var cluster = await BenchCluster.Start(silos, store.RootDirectory, budget, Option(args, "--prh"));
+            using var phases = new PhaseListener();
+            var first = await Sweep(cluster, "allpairs", zoo.Take(m).ToList(), metrics);
+            var counters = await cluster.Client.GetGrain<IAggregatorGrain>(Dataset).GetCountersAsync();
+            var firstPhases = silos == 0 ? phases.Totals() : await cluster.Phases();
+            long rss = cluster.PeakResidentBytes();
+            long storeBytes = DirectoryBytes(store.RootDirectory) - featureBytes - zoo.Skip(m).Sum(z => z.Blob.Length);
+            Report($"sweep of M = {m}", first, counters.TilesScored, counters.LayerPairsScored, firstPhases, peak, rss, featureBytes, storeBytes);
+            await Compare(cluster, "allpairs", zoo.Take(m).ToList(), metrics, store);
+
+            if (add > 0)
+            {
+                cluster.ResetPeakResident();
+                var before = counters;
+                var second = await Sweep(cluster, "allpairs", zoo.ToList(), metrics);
+                var after = await cluster.Client.GetGrain<IAggregatorGrain>(Dataset).GetCountersAsync();
+                long expected = ExpectedRow(zoo, m, metrics);
+                var addPhases = Subtract(silos == 0 ? phases.Totals() : await cluster.Phases(), firstPhases);
+                Report($"adding {add} model{(add > 1 ? "s" : "")} to M = {m}", second, after.TilesScored - before.TilesScored, after.LayerPairsScored - before.LayerPairsScored,
+                    addPhases, peak, cluster.PeakResidentBytes(), 0, DirectoryBytes(store.RootDirectory) - featureBytes - zoo.Skip(m).Sum(z => z.Blob.Length) - storeBytes);
+                Console.WriteLine($"  layer pairs scored {after.LayerPairsScored - before.LayerPairsScored} = the added models' row, {expected} " +
+                    $"({(after.LayerPairsScored - before.LayerPairsScored == expected ? "exactly" : "NOT")}); {second.Seconds / first.Seconds:P1} of the full sweep's time");
+            }
+            return 0;
+        }
+        finally
+        {
+            if (!keep) Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private const string Dataset = "allpairs-zoo";
+
+    private sealed record ZooModel(string Id, BlobRef Blob, int Layers, int Width);
+
+    /// <summary>Models start..count of the zoo, each a float32 .npy put into the store (two at a time: generation is parallel inside a model too).</summary>
+    private static async Task<List<ZooModel>> Generate(IActivationStore store, int start, int count, int n)
+    {
+        var models = new ZooModel[count - start];
+        await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, _) =>
+        {
+            var (layers, width) = i % 2 == 0 ? (13, 768) : (25, 1024);
+            var features = SyntheticZoo.Model($"m{i:D3}", n, layers, width, seed: 1000 + i);
+            string temp = Path.Combine(Path.GetTempPath(), $"prh-zoo-{Guid.NewGuid():N}.npy");
+            try
+            {
+                FeatureFile.Save(temp, features);
+                models[i - start] = new ZooModel($"m{i:D3}", await store.PutAsync(await File.ReadAllBytesAsync(temp)), layers, width);
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
+        });
+        return [.. models];
+    }
+
+    /// <summary>The sweep's wall time and when its import ended and its last sketch was built (first poll that saw it).</summary>
+    private sealed record SweepRun(double Seconds, SweepStatus Status, double Imported, double Sketched);
+
+    private static async Task<SweepRun> Sweep(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricConfig> metrics)
+    {
+        var definition = new SweepDefinition(name, Dataset, models.Select(z => new ModelSource(z.Id, z.Blob.ToUri())).ToList(), metrics);
+        var grain = cluster.Client.GetGrain<ISweepGrain>(name);
+        var watch = Stopwatch.StartNew();
+        await grain.Submit(definition);
+        SweepStatus status;
+        string? last = null;
+        var lastPrint = TimeSpan.Zero;
+        double imported = 0, sketched = 0;
+        while (true)
+        {
+            status = await grain.GetStatus();
+            if (imported == 0 && status.Phase != SweepPhase.Importing) imported = watch.Elapsed.TotalSeconds;
+            if (sketched == 0 && status.Scoring is { LayerPairCount: > 0, SketchCount: var count, SketchesDone: var done } && done == count) sketched = watch.Elapsed.TotalSeconds;
+            string line = SweepProgress.Describe(status);
+            if (status.IsFinished || (watch.Elapsed - lastPrint > TimeSpan.FromSeconds(15) && line != last))
+            {
+                Console.WriteLine($"  [{watch.Elapsed.TotalSeconds,6:F1} s] {line}");
+                last = line;
+                lastPrint = watch.Elapsed;
+            }
+            if (status.IsFinished) break;
+            await Task.Delay(200);
+        }
+        if (status.Phase != SweepPhase.Completed) throw new InvalidOperationException($"sweep failed: {string.Join("; ", status.Errors)}");
+        return new SweepRun(watch.Elapsed.TotalSeconds, status, imported, sketched);
+    }
+
+    private static void Report(string title, SweepRun run, long tiles, long layerPairs, IReadOnlyDictionary<string, double> phases, double peak, long rss, long featureBytes, long storeBytes)
+    {
+        Console.WriteLine();
+        Console.WriteLine($"{title}: {run.Seconds:F1} s through the cluster ({tiles} tiles, {layerPairs:N0} layer pairs, {layerPairs / run.Seconds:N0} layer pairs/s); " +
+            $"imports done at {run.Imported:F1} s, sketches at {run.Sketched:F1} s, tiles at {run.Seconds:F1} s");
+        Console.WriteLine($"  {"phase",-20} {"seconds",9}   (sketch steps in core-seconds: layers run on every core)");
+        foreach (string phase in new[] { "import", "sketch read", "grams", "neighbour lists", "kernels", "svcca bases", "sketch store", "block load",
+            "kernel products", "neighbour counts", "pair metrics", "results" })
+            if (phases.TryGetValue(phase, out double s) && s > 0) Console.WriteLine($"  {phase,-20} {s,9:F2}");
+        if (phases.TryGetValue("kernel products", out double kernelSeconds) && kernelSeconds > 0 && phases.TryGetValue("kernel flops", out double flops))
+            Console.WriteLine($"  tile kernel products: {flops / kernelSeconds / 1e9:F1} GFLOP/s = {flops / kernelSeconds / 1e9 / peak:P0} of the GEMM peak ({peak:F1})");
+        if (phases.TryGetValue("grams", out double gramSeconds) && gramSeconds > 0 && phases.TryGetValue("gram flops", out double gramFlops))
+            Console.WriteLine($"  Grams: {gramFlops / gramSeconds / 1e9 * Environment.ProcessorCount:F1} GFLOP/s over {Environment.ProcessorCount} cores");
+        Console.WriteLine($"  peak resident memory {rss / 1e9:F2} GB; store growth {storeBytes / 1e9:F2} GB" +
+            (featureBytes > 0 ? $" = {(double)storeBytes / featureBytes:P0} of the features' {featureBytes / 1e9:F2} GB" : ""));
+    }
+
+    /// <summary>The largest difference, over every layer pair of a sample of model pairs, between the cluster's stored matrices and compute_score in this process.</summary>
+    private static async Task Compare(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricConfig> metrics, FileActivationStore store)
+    {
+        var random = new Random(5);
+        var sample = Enumerable.Range(0, 4).Select(_ => (First: models[random.Next(models.Count)], Second: models[random.Next(models.Count)])).ToList();
+        var sketches = new Dictionary<string, ModelSketch>();
+        ModelSketch Sketch(ZooModel z) => sketches.TryGetValue(z.Id, out var s) ? s
+            : sketches[z.Id] = new ModelSketch(FeaturePreparation.Prepare(FeatureFile.Open(store.LocalPath(z.Blob)!, "npy")));
+        var grain = cluster.Client.GetGrain<ISweepGrain>(name);
+        foreach (var metric in metrics)
+        {
+            double worst = 0;
+            foreach (var (first, second) in sample)
+            {
+                var stored = await grain.GetPair(metric.Key, first.Id, second.Id);
+                var direct = AlignmentScoring.ComputeScore(Sketch(first), Sketch(second), MetricSpec.ForComputeScore(metric.Name, metric.TopK ?? 10, metric.Kernel, metric.Sigma, metric.CcaDim));
+                for (int i = 0; i < stored.Scores.Length; i++)
+                    for (int j = 0; j < stored.Scores[i].Length; j++) worst = Math.Max(worst, Math.Abs(stored.Scores[i][j] - direct.Scores[i, j]));
+            }
+            Console.WriteLine($"  {metric.Key}: largest difference from the per-pair path over {sample.Count} model pairs' layer pairs: {worst:E2}");
+        }
+    }
+
+    /// <summary>Layer pairs the added models' row holds: for mirrored metrics each added model against every model up to itself, for cycle_knn against every model both ways.</summary>
+    private static long ExpectedRow(IReadOnlyList<ZooModel> zoo, int m, IReadOnlyList<MetricConfig> metrics)
+    {
+        long total = 0;
+        foreach (var metric in metrics)
+            for (int j = m; j < zoo.Count; j++)
+                for (int i = 0; i < zoo.Count; i++)
+                {
+                    bool mirrored = metric.Name != "cycle_knn";
+                    if (mirrored && i > j) continue;
+                    long pairs = (long)zoo[i].Layers * zoo[j].Layers;
+                    total += !mirrored && i < m ? 2 * pairs : pairs;
+                }
+        return total;
+    }
+
+    private static MetricConfig ParseMetric(string text)
+    {
+        string[] parts = text.Split('@');
+        return new MetricConfig(parts[0], parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : null);
+    }
+
+    private static IReadOnlyDictionary<string, double> Subtract(IReadOnlyDictionary<string, double> after, IReadOnlyDictionary<string, double> before) =>
+        after.ToDictionary(p => p.Key, p => p.Value - before.GetValueOrDefault(p.Key));
+
+    private static long DirectoryBytes(string folder) =>
+        new DirectoryInfo(folder).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>The phase seconds and flops the silos in this process count (meter Prh), as the table reads them.</summary>
+    private sealed class PhaseListener : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly Dictionary<string, double> _totals = [];
+
+        public PhaseListener()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == PrhTelemetry.Name && instrument.Name is "prh.phase.seconds" or "prh.tile.kernel_flops")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+            {
+                string key = instrument.Name == "prh.tile.kernel_flops" ? "kernel flops" : "";
+                foreach (var tag in tags) if (tag.Key == "prh.phase") key = (string)tag.Value!;
+                lock (_totals) _totals[key] = _totals.GetValueOrDefault(key) + value;
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyDictionary<string, double> Totals()
+        {
+            lock (_totals) return new Dictionary<string, double>(_totals);
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
