@@ -47,6 +47,10 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly SemaphoreSlim _grams = new(1);
+    private long _piecesBuilt;
+
+    /// <summary>Sketch pieces this silo built and stored: by sketch jobs, and again where a tile found one unusable.</summary>
+    public long PiecesBuilt => Interlocked.Read(ref _piecesBuilt);
 
     public static string ManifestName(FeatureInfo model) =>
         $"sketches/{model.Blob.Sha256}/q{BitConverter.DoubleToInt64Bits(FeaturePreparation.DefaultQuantile):x16}";
@@ -110,6 +114,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
         }, new SketchManifest { SampleCount = model.SampleCount, LayerWidths = model.LayerWidths, Threshold = threshold });
         PrhTelemetry.Phase("sketch store", watch.Elapsed.TotalSeconds);
         PrhTelemetry.CacheMisses.Add(pieces, new KeyValuePair<string, object?>("prh.kind", "sketch"));
+        Interlocked.Add(ref _piecesBuilt, pieces);
         return pieces;
     }
 
@@ -130,11 +135,13 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
                 var manifests = new SketchManifest[models.Count];
                 for (int m = 0; m < models.Count; m++)
                 {
+                    // Built again until recorded whole: another silo may drop a piece it found unusable meanwhile.
                     var manifest = await ReadAsync(models[m]);
-                    if (manifest is null || !IsEmpty(manifest.Missing(request)))
+                    for (int build = 0; manifest is null || !IsEmpty(manifest.Missing(request)); build++)
                     {
+                        if (build == 3) throw new InvalidOperationException($"the sketch of {models[m].Blob} was built three times but is still not recorded whole");
                         rebuilt += await BuildAsync(models[m], request);
-                        manifest = await ReadAsync(models[m]) ?? throw new InvalidOperationException($"the sketch of {models[m].Blob} was built but not recorded");
+                        manifest = await ReadAsync(models[m]);
                     }
                     manifests[m] = manifest;
                 }
@@ -156,7 +163,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
                 });
                 return (new SketchBlock(sketches, kernels), rebuilt);
             }
-            catch (PieceLostException lost) when (attempt == 1)
+            catch (PieceLostException lost) when (attempt <= 3) // each kind of piece can be found unusable once
             {
                 logger.LogWarning("stored sketch piece {Piece} of {Model} is unusable ({Reason}); building it again", lost.Piece, lost.Model.Blob, lost.Message);
                 await Record(lost.Model, m => Drop(m, lost.Piece), null);

@@ -54,10 +54,10 @@ public sealed class TileWorker
 
     public IReadOnlyList<string> Jobs => _jobs.Keys.ToList();
 
-    private long _piecesBuilt, _tilesScored;
+    private long _tilesScored;
 
     /// <summary>Sketch pieces this silo built (and stored): by sketch jobs, and again where a tile found one unusable.</summary>
-    public long PiecesBuilt => Interlocked.Read(ref _piecesBuilt);
+    public long PiecesBuilt => _sketches.PiecesBuilt;
 
     /// <summary>Tiles this silo scored.</summary>
     public long TilesScored => Interlocked.Read(ref _tilesScored);
@@ -107,7 +107,6 @@ public sealed class TileWorker
             if (job.Sketch is { } sketch)
             {
                 int built = await _sketches.BuildAsync(sketch.Features, sketch.Pieces.ToRequest());
-                Interlocked.Add(ref _piecesBuilt, built);
                 PrhTelemetry.SketchesBuilt.Add(1);
                 return new JobOutcome(job.Id, Silo, SketchPiecesBuilt: built);
             }
@@ -194,7 +193,6 @@ public sealed class TileWorker
         }
         PrhTelemetry.TilesScored.Add(1);
         Interlocked.Increment(ref _tilesScored);
-        Interlocked.Add(ref _piecesBuilt, rebuilt);
         PrhTelemetry.TileSeconds.Record(watch.Elapsed.TotalSeconds);
         span?.SetTag("prh.layer_pairs", record.LayerPairs);
         span?.SetTag("prh.pairs", record.Pairs);

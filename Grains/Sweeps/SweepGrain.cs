@@ -22,6 +22,9 @@ public sealed class SweepState
     [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
     [Id(6)] public string? TraceId { get; set; }
     [Id(7)] public List<string> Recoveries { get; set; } = [];
+
+    /// <summary>The scoring's progress when the sweep last stored its state (its end, for a finished sweep).</summary>
+    [Id(8)] public ScoringProgress? Scoring { get; set; }
 }
 
 /// <summary>
@@ -105,6 +108,7 @@ public sealed class SweepGrain(
         state.State.Recoveries = [];
         state.State.TraceId = Activity.Current?.TraceId.ToHexString(); // the submitter's trace: the whole sweep is one trace
         _progress = null;
+        state.State.Scoring = null;
         await Save();
         await Call(() => this.RegisterOrUpdateReminder(ResumeReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)));
         await Run();
@@ -124,13 +128,15 @@ public sealed class SweepGrain(
                 // An aggregator that cannot activate now (its silo or the store is down): the last count stands.
             }
         }
-        var p = _progress;
         return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
             state.State.MetricsDone, definition?.Metrics.Count ?? 0, _layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
             _paused is { } paused ? $"since {paused.Since:HH:mm:ss}Z: {paused.Outage}" : null, state.State.Recoveries.ToList(),
-            new ScoringProgress(p?.TilesDone ?? 0, p?.TileCount ?? 0, p?.LayerPairsDone ?? 0, p?.LayerPairCount ?? 0, p?.SketchesDone ?? 0, p?.SketchCount ?? 0));
+            _progress is { } live ? ToScoring(live) : state.State.Scoring ?? ToScoring(null));
     }
+
+    private static ScoringProgress ToScoring(AggregatorProgress? p) =>
+        new(p?.TilesDone ?? 0, p?.TileCount ?? 0, p?.LayerPairsDone ?? 0, p?.LayerPairCount ?? 0, p?.SketchesDone ?? 0, p?.SketchCount ?? 0);
 
     public async Task<IReadOnlyList<MetricMatrix>> GetResults()
     {
@@ -206,6 +212,7 @@ public sealed class SweepGrain(
                 await Score(definition);
             }
             state.State.MetricsDone = definition.Metrics.Count;
+            state.State.Scoring = ToScoring(_progress);
             state.State.Phase = SweepPhase.Completed;
         }
         catch (Exception e)

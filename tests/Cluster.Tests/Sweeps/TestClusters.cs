@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
@@ -29,6 +30,8 @@ public static class TestClusters
             if (memoryBudget is { } budget) silo.Services.Configure<TileOptions>(o => o.MemoryBudget = budget);
             silo.AddPrhGrains(store);
         });
+        if (Environment.GetEnvironmentVariable("PRH_TEST_LOGS") == "1")
+            builder.ConfigureSiloHost((_, host) => host.Logging.AddConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information));
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return cluster;

@@ -60,6 +60,7 @@ public sealed class TileSweepTests
             var status = await sweep.GetStatus();
             Assert.True(status.Phase == SweepPhase.Completed, $"the sweep was {status.Phase} when first asked: {SweepProgressLine(status)}");
             Assert.True(status.Scoring!.TileCount > 10, $"only {status.Scoring.TileCount} tiles");
+            Assert.Equal(status.Scoring.TileCount, status.Scoring.TilesDone);
             SweepTests.AssertMatchesManifest(await sweep.GetResults(), models);
         }
         finally
