@@ -17,6 +17,9 @@ dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
 
 rm -rf TestResults
 status=0
+# Every scratch folder the tests and their silo processes make lands in one folder, removed at the end.
+TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/prh-tests-XXXXXX"); export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 for project in Alignment Cluster Extraction; do
   name=$(echo "$project" | tr '[:upper:]' '[:lower:]')
   dotnet test "tests/$project.Tests" -c Release --no-build --results-directory TestResults \

@@ -61,9 +61,12 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
         int columns = metric.Kind == MetricKind.Cknna ? metric.TopK!.Value : metric.Kind == MetricKind.Svcca ? 0 : metric.Columns(n);
         var xLists = columns > 0 ? Lists(x, columns) : null;
         var yLists = columns > 0 ? Lists(y, columns) : null;
+        // cknna's rows are prepared once per layer of the tile, not per pair.
+        var xRows = metric.Kind == MetricKind.Cknna ? CknnaRows(xLists!, pairs.Select(p => p.a), columns, metric.Unbiased) : null;
+        var yRows = metric.Kind == MetricKind.Cknna ? CknnaRows(yLists!, pairs.Select(p => p.b), columns, metric.Unbiased) : null;
         Func<int, int, Cknna.Scratch?, double> score = metric.Kind switch
         {
-            MetricKind.Cknna => (a, b, s) => Cknna.Score(xLists![a], yLists![b], columns, metric.Unbiased,
+            MetricKind.Cknna => (a, b, s) => Cknna.Score(xRows![a]!, yRows![b]!,
                 x.CknnaSelf(a, columns, metric.Unbiased), y.CknnaSelf(b, columns, metric.Unbiased), s!),
             MetricKind.CycleKnn => (a, b, _) => CycleKnn.Score(xLists![a], yLists![b], columns),
             MetricKind.LcsKnn => (a, b, _) => LcsKnn.Score(xLists![a], yLists![b], columns),
@@ -72,10 +75,17 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
             _ => throw new ArgumentException($"{metric.Name} is not scored pair by pair"),
         };
         Parallel.For(0, pairs.Length, new ParallelOptions { MaxDegreeOfParallelism = Cores },
-            () => metric.Kind == MetricKind.Cknna ? new Cknna.Scratch(n, columns) : null,
+            () => metric.Kind == MetricKind.Cknna ? new Cknna.Scratch(n) : null,
             (p, _, scratch) => { scores[pairs[p].a * ty + pairs[p].b] = score(pairs[p].a, pairs[p].b, scratch); return scratch; },
             _ => { });
         return scores;
+    }
+
+    private static Cknna.Rows?[] CknnaRows(NeighbourLists[] lists, IEnumerable<int> layers, int topk, bool unbiased)
+    {
+        var rows = new Cknna.Rows?[lists.Length];
+        Parallel.ForEach(layers.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = Cores }, l => rows[l] = new Cknna.Rows(lists[l], topk, unbiased));
+        return rows;
     }
 
     private static NeighbourLists[] Lists(SketchBlock block, int columns) =>

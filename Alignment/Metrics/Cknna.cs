@@ -13,68 +13,89 @@ namespace Prh.Alignment.Metrics;
 /// so cknna(A, B) != cknna(B, A) in general, exactly as in the reference.
 /// With <c>unbiased=False</c> the reference keeps the diagonal in the top-k and uses the biased HSIC
 /// trace(K' H L' H) = t1 - (c_K·r_L + c_L·r_K) / N + sK sL / N^2.
+/// Each layer's rows are prepared once (<see cref="Rows"/>: with whether (j, i) is a top-k pair too), so a
+/// layer pair is one table lookup per neighbour and no pair stores its matches.
 /// </summary>
 public static class Cknna
 {
-    public static double Score(NeighbourLists a, NeighbourLists b, int topk, bool unbiased, double selfA, double selfB, Scratch scratch) =>
-        Similarity(a, b, topk, unbiased, scratch) / (Math.Sqrt(selfA * selfB) + Cka.Epsilon);
+    public static double Score(Rows a, Rows b, double selfA, double selfB, Scratch scratch) =>
+        Similarity(a, b, scratch) / (Math.Sqrt(selfA * selfB) + Cka.Epsilon);
 
-    /// <summary>Buffers one thread reuses for every pair it scores (no allocation per pair).</summary>
-    public sealed class Scratch(int n, int topk)
+    /// <summary>
+    /// One layer's top-k rows as torch.topk sees them for the variant, with the similarity K_ij and whether
+    /// i is in row j's top-k too (so (i, j) ∈ M and (j, i) ∈ M is both layers' flags at the match); rows are
+    /// sorted by column to find that by binary search.
+    /// </summary>
+    public sealed class Rows
     {
-        internal readonly int[] RowA = new int[topk], RowB = new int[topk];
-        internal readonly double[] ValA = new double[topk], ValB = new double[topk];
-        internal readonly int[] Marker = new int[n];
-        internal readonly double[] MarkedValue = new double[n];
-        internal readonly double[] ColK = new double[n], RowK = new double[n], ColL = new double[n], RowL = new double[n];
+        internal readonly int N, K;
+        internal readonly bool Unbiased;
+        internal readonly int[] Columns;
+        internal readonly double[] Values;
+        internal readonly bool[] Reciprocal;
 
-        // M row by row: row i's pairs are Columns[Start[i] .. Start[i + 1]), with K and L at them.
-        internal readonly int[] Start = new int[n + 1];
-        internal readonly int[] Columns = new int[n * topk];
-        internal readonly double[] K = new double[n * topk], L = new double[n * topk];
+        public Rows(NeighbourLists lists, int topk, bool unbiased)
+        {
+            (N, K, Unbiased) = (lists.SampleCount, NeighbourLists.ColumnsFor(lists.SampleCount, topk), unbiased);
+            Columns = new int[N * K];
+            Values = new double[N * K];
+            Reciprocal = new bool[N * K];
+            for (int i = 0; i < N; i++)
+            {
+                var columns = Columns.AsSpan(i * K, K);
+                var values = Values.AsSpan(i * K, K);
+                TopK(lists, i, K, unbiased, columns, values);
+                columns.Sort(values);
+            }
+            for (int i = 0; i < N; i++)
+                for (int t = i * K; t < (i + 1) * K; t++)
+                {
+                    int j = Columns[t];
+                    Reciprocal[t] = Columns.AsSpan(j * K, K).BinarySearch(i) >= 0;
+                }
+        }
     }
 
-    public static double Similarity(NeighbourLists a, NeighbourLists b, int topk, bool unbiased, Scratch s)
+    /// <summary>Buffers one thread reuses for every pair it scores (no allocation per pair).</summary>
+    public sealed class Scratch(int n)
     {
-        int n = a.SampleCount;
-        Array.Fill(s.Marker, -1);
+        internal readonly double[] ColK = new double[n], RowK = new double[n], ColL = new double[n], RowL = new double[n];
+        internal readonly int[] Position = new int[n];
+    }
+
+    public static double Similarity(Rows a, Rows b, Scratch s)
+    {
+        if (a.N != b.N || a.K != b.K || a.Unbiased != b.Unbiased)
+            throw new ArgumentException($"cknna rows differ: {a.N} x {a.K} against {b.N} x {b.K}");
+        int n = a.N, k = a.K;
+        bool unbiased = a.Unbiased;
         Array.Clear(s.ColK);
-        Array.Clear(s.RowK);
         Array.Clear(s.ColL);
-        Array.Clear(s.RowL);
-        double sK = 0, sL = 0;
-        int count = 0;
+        double sK = 0, sL = 0, t1 = 0;
+        // Row i of A marked in a table (column j at position[j] - 1, 0 where absent), B's row looked up in it.
+        int[] position = s.Position, aColumns = a.Columns, bColumns = b.Columns;
+        double[] aValues = a.Values, bValues = b.Values, colK = s.ColK, colL = s.ColL, rowKs = s.RowK, rowLs = s.RowL;
+        bool[] aReciprocal = a.Reciprocal, bReciprocal = b.Reciprocal;
         for (int i = 0; i < n; i++)
         {
-            s.Start[i] = count;
-            TopK(a, i, topk, unbiased, s.RowA, s.ValA);
-            TopK(b, i, topk, unbiased, s.RowB, s.ValB);
-            for (int t = 0; t < topk; t++) { s.Marker[s.RowA[t]] = i; s.MarkedValue[s.RowA[t]] = s.ValA[t]; }
-            for (int t = 0; t < topk; t++)
+            int row = i * k;
+            for (int t = 0; t < k; t++) position[aColumns[row + t]] = t + 1;
+            if (unbiased) position[i] = 0; // the unbiased HSIC zeroes the diagonal
+            double rowK = 0, rowL = 0;
+            for (int q = row; q < row + k; q++)
             {
-                int j = s.RowB[t];
-                if (s.Marker[j] != i || (unbiased && j == i)) continue; // the unbiased HSIC zeroes the diagonal
-                double k = s.MarkedValue[j], l = s.ValB[t];
-                sK += k; sL += l;
-                s.ColK[j] += k; s.RowK[i] += k;
-                s.ColL[j] += l; s.RowL[i] += l;
-                s.Columns[count] = j;
-                s.K[count] = k;
-                s.L[count] = l;
-                count++;
+                int j = bColumns[q], t = position[j];
+                if (t == 0) continue;
+                int p = row + t - 1;
+                double kv = aValues[p], lv = bValues[q];
+                rowK += kv; rowL += lv;
+                colK[j] += kv; colL[j] += lv;
+                if (aReciprocal[p] && bReciprocal[q]) t1 += kv * lv;
             }
+            for (int t = 0; t < k; t++) position[aColumns[row + t]] = 0;
+            rowKs[i] = rowK; rowLs[i] = rowL;
+            sK += rowK; sL += rowL;
         }
-        s.Start[n] = count;
-
-        // t1 pairs (i, j) of M whose transpose (j, i) is in M too: i among row j's few pairs.
-        double t1 = 0;
-        for (int i = 0; i < n; i++)
-            for (int p = s.Start[i]; p < s.Start[i + 1]; p++)
-            {
-                int j = s.Columns[p];
-                for (int q = s.Start[j]; q < s.Start[j + 1]; q++)
-                    if (s.Columns[q] == i) { t1 += s.K[p] * s.L[p]; break; }
-            }
 
         double nn = n;
         if (unbiased)
@@ -90,7 +111,7 @@ public static class Cknna
     /// sample is last and only for k = N (the neighbour list's own layout); the biased one keeps the
     /// diagonal, so the sample takes its place by similarity (ties: lower index first).
     /// </summary>
-    private static void TopK(NeighbourLists lists, int i, int topk, bool unbiased, int[] idx, double[] val)
+    private static void TopK(NeighbourLists lists, int i, int topk, bool unbiased, Span<int> idx, Span<double> val)
     {
         var listIdx = lists.Indices(i, topk);
         var listVal = lists.Similarities(i, topk);

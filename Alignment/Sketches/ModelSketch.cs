@@ -207,7 +207,7 @@ public sealed class ModelSketch
     public double CknnaSelf(int layer, int k, bool unbiased) =>
         _cknnaSelf.GetOrAdd((layer, k, unbiased), key =>
         {
-            var lists = Neighbours(key.Layer, key.K);
-            return Cknna.Similarity(lists, lists, key.K, key.Unbiased, new Cknna.Scratch(SampleCount, key.K));
+            var rows = new Cknna.Rows(Neighbours(key.Layer, key.K), key.K, key.Unbiased);
+            return Cknna.Similarity(rows, rows, new Cknna.Scratch(SampleCount));
         });
 }

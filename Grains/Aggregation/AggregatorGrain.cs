@@ -271,14 +271,17 @@ public sealed class AggregatorGrain(
     {
         var index = await Index();
         var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
+        var reversed = key with { First = key.Second, Second = key.First };
+        // The order a mirrored metric did not compute is the other order transposed, as the sweep's matrix mirrors it
+        // (for cknna, which is not symmetric, that is compute_alignment's own mirroring).
         bool transposed = !index.ContainsKey(key);
-        if (transposed && !(metric.Symmetric() && index.ContainsKey(key with { First = key.Second, Second = key.First })))
+        if (transposed && !(metric.Mirrored() && index.ContainsKey(reversed)))
             throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored");
-        var (pair, tile) = index[transposed ? key with { First = key.Second, Second = key.First } : key];
+        var (pair, tile) = index[transposed ? reversed : key];
         var matrix = TileResults.Matrix(await store.GetAsync(state.State.Tiles[tile].Matrices), pair);
-        if (transposed)
-            matrix = Enumerable.Range(0, pair.SecondLayers).Select(j => Enumerable.Range(0, pair.FirstLayers).Select(i => matrix[i][j]).ToArray()).ToArray();
-        return new PairMatrix(metric, first.Id, second.Id, matrix, pair.BestScore, transposed ? pair.TransposedBest : pair.Best);
+        if (!transposed) return new PairMatrix(metric, first.Id, second.Id, matrix, pair.BestScore, pair.Best);
+        matrix = Enumerable.Range(0, pair.SecondLayers).Select(j => Enumerable.Range(0, pair.FirstLayers).Select(i => matrix[i][j]).ToArray()).ToArray();
+        return new PairMatrix(metric, first.Id, second.Id, matrix, pair.BestScore, pair.TransposedBest ?? (pair.Best is { } b ? [b[1], b[0]] : null));
     }
 
     public Task<AggregatorCounters> GetCountersAsync() => Task.FromResult(new AggregatorCounters(

@@ -28,7 +28,7 @@ internal sealed class BenchCluster : IAsyncDisposable
         if (silos == 0) return new BenchCluster(await ClusterConnection.Embedded(store, options: tiles), [], null);
         prh ??= Path.Combine(AppContext.BaseDirectory, "prh");
         int redisPort = FreePort();
-        var redis = Process.Start(Program("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]))!;
+        var redis = Process.Start(Program("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]))!;
         await WaitForPort(redisPort);
         var processes = new List<(Process, int)>();
         var gateways = new List<string>();
@@ -69,6 +69,25 @@ internal sealed class BenchCluster : IAsyncDisposable
                 if (key is not null) totals[key] = totals.GetValueOrDefault(key) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             }
         return totals;
+    }
+
+    /// <summary>Each silo process's tiles scored and sketch jobs run (its /metrics): every silo should have taken a share.</summary>
+    public async Task<IReadOnlyList<(double Tiles, double Sketches)>> WorkPerSilo()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var work = new List<(double, double)>();
+        foreach (var (_, port) in _silos)
+        {
+            double tiles = 0, sketches = 0;
+            foreach (string line in (await http.GetStringAsync($"http://127.0.0.1:{port}/metrics")).Split('\n'))
+            {
+                double value() => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+                if (line.StartsWith("prh_tiles_scored_total", StringComparison.Ordinal)) tiles += value();
+                else if (line.StartsWith("prh_sketches_built_total", StringComparison.Ordinal)) sketches += value();
+            }
+            work.Add((tiles, sketches));
+        }
+        return work;
     }
 
     private static long PeakResident(int pid)
