@@ -16,9 +16,10 @@ namespace Prh.Grains.Aggregation;
 /// store's blob is checked against its hash once per process, when first read, or not at all when this
 /// process wrote it (<see cref="Written"/>); a blob store's on every read, by the store.
 /// </summary>
-public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> options, ILogger<LocalBlobs> logger)
+public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> options, ILogger<LocalBlobs> logger) : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("prh-features-").FullName;
+    // Made at the first copy (a file store needs none) and removed with the silo.
+    private readonly Lazy<string> _folder = new(() => Directory.CreateTempSubdirectory("prh-features-").FullName);
     private readonly Lock _lock = new();
     private readonly HashSet<string> _verified = [];
     private readonly LinkedList<(string Path, long Bytes)> _copies = new(); // most recently used first
@@ -80,7 +81,7 @@ public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> opt
             lock (_lock) _verified.Add(blob.Sha256);
             return own;
         }
-        string path = Path.Combine(_folder, $"{blob.Sha256}.{features.Format}");
+        string path = Path.Combine(_folder.Value, $"{blob.Sha256}.{features.Format}");
         lock (_lock)
             if (Touch(path)) return path;
         await _fetch.WaitAsync();
@@ -136,5 +137,12 @@ public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> opt
             total -= bytes;
             try { File.Delete(path); } catch (IOException e) { logger.LogWarning(e, "could not delete the local copy {Path}", path); }
         }
+    }
+
+    public void Dispose()
+    {
+        if (!_folder.IsValueCreated) return;
+        try { Directory.Delete(_folder.Value, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { logger.LogWarning(e, "could not delete the local copies' folder {Folder}", _folder.Value); }
     }
 }
