@@ -18,7 +18,7 @@ FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS source
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 WORKDIR /src
 # Project files first, restored in their own layer so that code changes reuse the restore.
-COPY Directory.Build.props ./
+COPY Directory.Build.props Directory.Packages.props ./
 COPY Alignment/Alignment.csproj Alignment/
 COPY Contracts/Contracts.csproj Contracts/
 COPY Extraction/Extraction.csproj Extraction/
