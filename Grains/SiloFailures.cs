@@ -1,3 +1,4 @@
+using Prh.Contracts;
 using Prh.Contracts.Storage;
 
 namespace Prh.Grains;
@@ -5,12 +6,12 @@ namespace Prh.Grains;
 /// <summary>
 /// Grain calls repeated while the silo under the callee is failing: once the cluster declares it dead
 /// the grain re-activates elsewhere and the call goes through. A refusal of the request itself
-/// (ArgumentException, InvalidOperationException: bad input, a failed pair) is never repeated, nor is
-/// a fault of the store (unavailable, or a lost blob), which its callers handle.
+/// (<see cref="RefusalException"/>) is never repeated, nor is a fault of the store (unavailable, or a
+/// lost blob), which its callers handle.
 /// </summary>
 internal static class SiloFailures
 {
-    public static bool IsRefusal(Exception e) => e is ArgumentException or InvalidOperationException;
+    public static bool IsRefusal(Exception e) => Find<RefusalException>(e) is not null;
 
     public static bool IsStoreFault(Exception e) => Find<StoreUnavailableException>(e) is not null || Find<LostBlobException>(e) is not null;
 
@@ -22,24 +23,35 @@ internal static class SiloFailures
         return null;
     }
 
-    /// <summary>Calls until it succeeds, a refusal or store fault, <paramref name="attempts"/> tries or <paramref name="budget"/> have passed.</summary>
-    public static async Task<T> Retry<T>(Func<Task<T>> call, int attempts = int.MaxValue, TimeSpan? budget = null, Action<Exception, int>? onRetry = null)
+    /// <summary>
+    /// Calls until it succeeds, is refused, meets a lost blob, or has failed <paramref name="attempts"/> times or for
+    /// <paramref name="budget"/>; a store outage ends it too unless <paramref name="waitOut"/> waits it out. Where
+    /// <paramref name="waitOut"/> answers true (it waited for what failed the call, e.g. the store to come back), the
+    /// call is made again with attempts and budget starting over.
+    /// </summary>
+    public static async Task<T> Retry<T>(Func<Task<T>> call, int attempts = int.MaxValue, TimeSpan? budget = null, Func<Exception, Task<bool>>? waitOut = null)
     {
-        var deadline = budget is { } b ? DateTime.UtcNow + b : DateTime.MaxValue;
+        DateTime Deadline() => budget is { } b ? DateTime.UtcNow + b : DateTime.MaxValue;
+        var deadline = Deadline();
         for (int attempt = 1; ; attempt++)
         {
             try
             {
                 return await call();
             }
-            catch (Exception e) when (!IsRefusal(e) && !IsStoreFault(e) && attempt < attempts && DateTime.UtcNow < deadline)
+            catch (Exception e) when (!IsRefusal(e) && Find<LostBlobException>(e) is null)
             {
-                onRetry?.Invoke(e, attempt);
+                if (waitOut is not null && await waitOut(e))
+                {
+                    (attempt, deadline) = (0, Deadline());
+                    continue;
+                }
+                if (Find<StoreUnavailableException>(e) is not null || attempt >= attempts || DateTime.UtcNow >= deadline) throw;
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 * attempt)));
             }
         }
     }
 
-    public static Task Retry(Func<Task> call, int attempts = int.MaxValue, TimeSpan? budget = null) =>
-        Retry(async () => { await call(); return true; }, attempts, budget);
+    public static Task Retry(Func<Task> call, int attempts = int.MaxValue, TimeSpan? budget = null, Func<Exception, Task<bool>>? waitOut = null) =>
+        Retry(async () => { await call(); return true; }, attempts, budget, waitOut);
 }

@@ -29,7 +29,7 @@ public static class SiloHost
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         var cluster = builder.Configuration.GetSection("Cluster").Get<PrhClusterOptions>() ?? new PrhClusterOptions();
-        var store = builder.Configuration.GetSection("Store").Get<ActivationStoreOptions>() ?? new ActivationStoreOptions();
+        var store = builder.Configuration.GetSection("Store").Get<BlobStoreOptions>() ?? new BlobStoreOptions();
         builder.Services.Configure<TileOptions>(builder.Configuration.GetSection("Tiles"));
         builder.UseOrleans(silo =>
         {
@@ -52,7 +52,7 @@ public static class SiloHost
         return builder.Build();
     }
 
-    public static void Configure(ISiloBuilder silo, PrhClusterOptions cluster, ActivationStoreOptions store)
+    public static void Configure(ISiloBuilder silo, PrhClusterOptions cluster, BlobStoreOptions store)
     {
         switch (cluster.Clustering.ToLowerInvariant())
         {

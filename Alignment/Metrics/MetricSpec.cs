@@ -22,6 +22,56 @@ public sealed record MetricSpec
 
     public string Name => Kind.Name();
 
+    /// <summary>
+    /// compute_alignment(xs, xs) scores only pairs (xs[j], xs[i]) with i &lt;= j and mirrors the rest, for every
+    /// metric but cycle_knn (the reference's rule; cknna is mirrored although it is not symmetric).
+    /// </summary>
+    public bool Mirrored => Kind != MetricKind.CycleKnn;
+
+    /// <summary>metric(A, B) = metric(B, A) for every layer pair: a pair scored one way serves the other, transposed.</summary>
+    public bool Symmetric => Kind is not (MetricKind.Cknna or MetricKind.CycleKnn);
+
+    /// <summary>
+    /// The configuration's one name, as sweeps, results and the console know it: the metric name, then
+    /// <c>@topk</c> for the knn metrics (<c>@all</c> for topk=None), <c>-rbf-s{sigma}</c> for an RBF kernel,
+    /// <c>-unbiased</c> for cka given unbiased=True, <c>-biased</c> for cknna given unbiased=False and
+    /// <c>-d{cca_dim}</c> for svcca other than the default 10. <see cref="Parse"/> reads it back.
+    /// </summary>
+    public string Key =>
+        Name
+        + (Kind.UsesTopK() ? AllColumns ? "@all" : $"@{TopK}" : "")
+        + (Kernel.IsRbf ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"-rbf-s{Kernel.Sigma:R}") : "")
+        + (Kind == MetricKind.Cka && Unbiased ? "-unbiased" : "")
+        + (Kind == MetricKind.Cknna && !Unbiased ? "-biased" : "")
+        + (Kind == MetricKind.Svcca && CcaDim != 10 ? $"-d{CcaDim}" : "");
+
+    /// <summary>
+    /// A metric from its <see cref="Key"/> or a shorter form of it: <c>mutual_knn</c> (topk 10, as
+    /// compute_score), <c>mutual_knn@5</c>, <c>cka-rbf-s0.5</c>, <c>svcca-d20</c>. Errors name the key.
+    /// </summary>
+    public static MetricSpec Parse(string key)
+    {
+        var parts = key.Split('-');
+        string[] head = parts[0].Split('@');
+        var kind = MetricNames.Parse(head[0]);
+        var kwargs = new Dictionary<string, object?>();
+        if (kind.UsesTopK())
+            kwargs["topk"] = head.Length == 1 ? 10L : head[1] == "all" ? null : long.TryParse(head[1], System.Globalization.CultureInfo.InvariantCulture, out long k) ? k
+                : throw new AlignmentException(ErrorKind.ValueError, $"metric '{key}': topk '{head[1]}' is not an integer");
+        else if (head.Length > 1)
+            throw new AlignmentException(ErrorKind.ValueError, $"metric '{key}': {head[0]} takes no topk");
+        foreach (string part in parts.Skip(1))
+        {
+            if (part == "rbf") kwargs["kernel_metric"] = "rbf";
+            else if (part == "unbiased") kwargs["unbiased"] = true;
+            else if (part == "biased") kwargs["unbiased"] = false;
+            else if (part.StartsWith('s') && double.TryParse(part[1..], System.Globalization.CultureInfo.InvariantCulture, out double sigma)) kwargs["rbf_sigma"] = sigma;
+            else if (part.StartsWith('d') && long.TryParse(part[1..], System.Globalization.CultureInfo.InvariantCulture, out long dim)) kwargs["cca_dim"] = dim;
+            else throw new AlignmentException(ErrorKind.ValueError, $"metric '{key}': '{part}' is not rbf, unbiased, biased, s<sigma> or d<cca_dim>");
+        }
+        return Create(kind.Name(), kwargs);
+    }
+
     public override string ToString() => Kind switch
     {
         MetricKind.Cka or MetricKind.UnbiasedCka => $"{(Unbiased ? "unbiased_cka" : "cka")}[{Kernel}]",

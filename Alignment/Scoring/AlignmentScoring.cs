@@ -33,7 +33,7 @@ public static class AlignmentScoring
         ITileBackend? backend = null)
     {
         backend ??= CpuTileBackend.Default;
-        bool mirror = symmetric && metric.Kind != MetricKind.CycleKnn;
+        bool mirror = symmetric && metric.Mirrored;
         if (symmetric && xs.Count != ys.Count)
             throw new ArgumentException("a symmetric alignment needs the same models on both sides");
         // Tiles take first arguments from ys and second arguments from xs.

@@ -1,5 +1,6 @@
 using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
+using Prh.Contracts;
 
 namespace Prh.Client.Commands;
 
@@ -42,8 +43,10 @@ internal static class CommandErrors
             (ErrorKind.FileError.ToString(), e.Message),
         Sweeps.SweepSpecException => ("SpecError", e.Message),
         Prh.Extraction.ExtractionException => ("ExtractionError", e.Message),
-        // What the cluster refuses (bad sweep definitions, unfinished sweeps) arrives as these.
-        ArgumentException or InvalidOperationException or OrleansException => ("SweepError", e.Message),
+        // What the cluster, or this console, refuses: a bad sweep definition or option, an unfinished or failed sweep.
+        RefusalException => ("SweepError", e.Message),
+        // The cluster itself failed the request: no gateway answered, a call timed out.
+        OrleansException or TimeoutException => ("ClusterError", e.Message),
         _ => null,
     };
 

@@ -1,4 +1,7 @@
+using Prh.Alignment.Metrics;
+using Prh.Extraction;
 using System.CommandLine;
+using Prh.Contracts;
 using Prh.Alignment.IO;
 using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
@@ -34,14 +37,14 @@ internal static class DemoCommand
 
             await using var cluster = await ClusterConnection.Embedded(Path.Combine(folder, "data"));
             var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
-            await sweep.Submit(definition);
+            await sweep.SubmitAsync(definition);
             SweepStatus status;
-            while (!(status = await sweep.GetStatus()).IsFinished) await Task.Delay(200);
+            while (!(status = await sweep.GetStatusAsync()).IsFinished) await Task.Delay(200);
             Console.Out.WriteLine($"sweep {status.Id}: {status.Phase.ToString().ToLowerInvariant()}, {status.LayerPairsScored} layer pairs scored");
             foreach (string line in status.Extraction) Console.Out.WriteLine($"  extracted {line}");
-            if (status.Phase != SweepPhase.Completed) throw new InvalidOperationException(string.Join("; ", status.Errors));
+            if (status.Phase != SweepPhase.Completed) throw new RefusalException(string.Join("; ", status.Errors));
 
-            var results = await sweep.GetResults();
+            var results = await sweep.GetResultsAsync();
             await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(results[0].Models, results) + "\n");
             foreach (var matrix in results)
             {
@@ -70,12 +73,12 @@ internal static class DemoCommand
         return $"{matrix.Metric.Key,-14} MLP family, neighbouring widths: {string.Join(", ", pairs)}";
     }
 
-    private static IEnumerable<string> ModelLines(ModelSource m)
+    private static IEnumerable<string> ModelLines(ModelDefinition m)
     {
         yield return $"  - id: {m.Id}";
         yield return $"    onnx: models/{Path.GetFileName(m.Onnx!.Path)}";
         yield return $"    layer_op: {m.Onnx.LayerOp}";
-        yield return $"    pool: {m.Onnx.Pool}";
+        yield return $"    pool: {PoolingNames.Name(m.Onnx.Pool)}";
         if (m.Onnx.Mask is not { } mask) yield break;
         yield return $"    mask: {mask}";
         foreach (var (input, datasetInput) in m.Onnx.Inputs ?? new Dictionary<string, string>())
@@ -87,18 +90,18 @@ internal static class DemoCommand
         string models = Path.Combine(folder, "models"), data = Path.Combine(folder, "inputs");
         Directory.CreateDirectory(models);
         Directory.CreateDirectory(data);
-        var sources = new List<ModelSource>();
+        var sources = new List<ModelDefinition>();
         foreach (int width in s_mlpWidths)
         {
             string path = Path.Combine(models, $"mlp_w{width}.onnx");
             File.WriteAllBytes(path, OnnxModelBuilder.Mlp(InputWidth, [width, width, width], seed: width).Bytes);
-            sources.Add(new ModelSource($"mlp_w{width}", null, new OnnxSource(path, LayerOp: "Relu", Pool: "none")));
+            sources.Add(new ModelDefinition($"mlp_w{width}", null, new OnnxSource(path, LayerOp: "Relu", Pool: Pooling.None)));
         }
         foreach (var (width, depth) in s_tokenModels)
         {
             string path = Path.Combine(models, $"tok_w{width}.onnx");
             File.WriteAllBytes(path, OnnxModelBuilder.TokenModel(InputWidth / Tokens, width, depth, Tokens, seed: 7 * width).Bytes);
-            sources.Add(new ModelSource($"tok_w{width}", null, new OnnxSource(path, LayerOp: "Add", Pool: "mean", Mask: "mask",
+            sources.Add(new ModelDefinition($"tok_w{width}", null, new OnnxSource(path, LayerOp: "Add", Pool: Pooling.Mean, Mask: "mask",
                 Inputs: new Dictionary<string, string> { ["x"] = "tokens" })));
         }
 
@@ -121,7 +124,7 @@ internal static class DemoCommand
         NpyFile.Write(inputs["tokens"], [n, Tokens, InputWidth / Tokens], x);
         NpyFile.Write(inputs["mask"], [n, Tokens], mask);
 
-        var metrics = new List<MetricConfig> { new("mutual_knn", 10), new("cka"), new("unbiased_cka"), new("cknna", 10) };
+        var metrics = new List<MetricSpec> { MetricSpec.Parse("mutual_knn@10"), MetricSpec.Parse("cka"), MetricSpec.Parse("unbiased_cka"), MetricSpec.Parse("cknna@10") };
         var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, inputs, ShardSize: Math.Max(16, n / 4));
         File.WriteAllLines(Path.Combine(folder, "sweep.yaml"),
         [

@@ -4,7 +4,7 @@ using Prh.Grains.Storage;
 namespace Prh.Client.Commands;
 
 /// <summary>
-/// <c>prh store put FILE...</c>: copies files into the activation store a cluster uses and prints,
+/// <c>prh store put FILE...</c>: copies files into the store a cluster uses and prints,
 /// for each, the <c>blob:sha256:HEX:LENGTH</c> name a sweep spec can give instead of a path (for
 /// features or an ONNX model), so silos on other machines can read it.
 /// </summary>
@@ -20,9 +20,9 @@ internal static class StoreCommand
         put.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             string? blobConnection = parse.GetValue(connection);
-            var store = ActivationStoreFactory.Create(blobConnection is null
-                ? new ActivationStoreOptions { Kind = "file", DataDirectory = Path.GetFullPath(parse.GetValue(data)!) }
-                : new ActivationStoreOptions { Kind = "blob", BlobConnectionString = blobConnection, Container = parse.GetValue(container)! });
+            var store = BlobStoreFactory.Create(blobConnection is null
+                ? new BlobStoreOptions { Kind = "file", DataDirectory = Path.GetFullPath(parse.GetValue(data)!) }
+                : new BlobStoreOptions { Kind = "blob", BlobConnectionString = blobConnection, Container = parse.GetValue(container)! });
             foreach (string file in parse.GetValue(files)!)
             {
                 var blob = await store.PutAsync(await File.ReadAllBytesAsync(file));
@@ -30,7 +30,7 @@ internal static class StoreCommand
             }
             return 0;
         }));
-        var store = new Command("store", "The activation store: put files that sweep specs then name by content.");
+        var store = new Command("store", "The store: put files that sweep specs then name by content.");
         store.Subcommands.Add(put);
         return store;
     }

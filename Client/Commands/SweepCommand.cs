@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Prh.Contracts;
 using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
@@ -52,12 +53,12 @@ internal static class SweepCommand
             using var span = PrhTelemetry.Source.StartActivity("prh.sweep.run", ActivityKind.Client);
             span?.SetTag("prh.sweep", definition.Name);
             var grain = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
-            await grain.Submit(definition);
+            await grain.SubmitAsync(definition);
             var status = await SweepProgress.FollowAsync(grain, Console.Error, terminal: !Console.IsErrorRedirected);
             if (status.Phase != SweepPhase.Completed) span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", status.Errors));
             if (status.Phase != SweepPhase.Completed)
-                throw new InvalidOperationException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
-            var results = await grain.GetResults();
+                throw new RefusalException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
+            var results = await grain.GetResultsAsync();
             if (parse.GetValue(json))
                 Console.Out.WriteLine(SweepResults.Json(results[0].Models, results)); // failed models are left out
             else
@@ -78,7 +79,7 @@ internal static class SweepCommand
             await using var cluster = await Connect(parse.GetValue(gateway), parse.GetValue(PrhCommand.TraceConsole));
             using var span = PrhTelemetry.Source.StartActivity("prh.sweep.submit", ActivityKind.Client);
             span?.SetTag("prh.sweep", definition.Name);
-            var status = await cluster.Client.GetGrain<ISweepGrain>(definition.Name).Submit(definition);
+            var status = await cluster.Client.GetGrain<ISweepGrain>(definition.Name).SubmitAsync(definition);
             Console.Out.WriteLine(status.Id);
             return 0;
         }));
@@ -94,7 +95,7 @@ internal static class SweepCommand
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
-            var status = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetStatus();
+            var status = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetStatusAsync();
             Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : SweepProgress.Describe(status));
             return status.Phase == SweepPhase.Failed ? 1 : 0;
         }));
@@ -130,12 +131,12 @@ internal static class SweepCommand
             await using var cluster = await Connect(parse.GetValue(gateway));
             string? path = parse.GetValue(output);
             string chosen = parse.GetValue(format)!;
-            if (chosen is not ("table" or "csv" or "json" or "npy")) throw new ArgumentException($"--format '{chosen}' is not one of table, csv, json, npy");
-            if (chosen == "npy" && path is null) throw new ArgumentException("--format npy needs --out FILE.npy");
+            if (chosen is not ("table" or "csv" or "json" or "npy")) throw new RefusalException($"--format '{chosen}' is not one of table, csv, json, npy");
+            if (chosen == "npy" && path is null) throw new RefusalException("--format npy needs --out FILE.npy");
             var sweep = cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!);
             if (Pair(parse.GetValue(pair)) is { } models)
             {
-                var layers = await sweep.GetPair(parse.GetValue(metric)!, models.First, models.Second);
+                var layers = await sweep.GetPairAsync(parse.GetValue(metric)!, models.First, models.Second);
                 if (chosen == "npy")
                 {
                     Prh.Alignment.IO.NpyFile.Write(path!, [layers.Scores.Length, layers.Scores[0].Length], layers.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
@@ -185,7 +186,7 @@ internal static class SweepCommand
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
             if (Pair(parse.GetValue(pair)) is { } models)
-                HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPair(parse.GetValue(metric)!, models.First, models.Second), parse.GetValue(output)!);
+                HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPairAsync(parse.GetValue(metric)!, models.First, models.Second), parse.GetValue(output)!);
             else
                 HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
             return 0;
@@ -198,9 +199,9 @@ internal static class SweepCommand
 
     private static async Task<MetricMatrix> Matrix(ClusterConnection cluster, string id, string wanted)
     {
-        var results = await cluster.Client.GetGrain<ISweepGrain>(id).GetResults();
+        var results = await cluster.Client.GetGrain<ISweepGrain>(id).GetResultsAsync();
         return results.FirstOrDefault(r => r.Metric.Key == wanted) ?? results.FirstOrDefault(r => r.Metric.Name == wanted)
-            ?? throw new ArgumentException($"sweep '{id}' has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
+            ?? throw new RefusalException($"sweep '{id}' has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
     }
 
     private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>

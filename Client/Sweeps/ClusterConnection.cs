@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Prh.Contracts;
 using Prh.Grains.Telemetry;
 using Prh.Silo;
 
@@ -74,7 +75,7 @@ public sealed class ClusterConnection : IAsyncDisposable
     {
         int colon = gateway.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(gateway[(colon + 1)..], out int port))
-            throw new ArgumentException($"--gateway '{gateway}' is not host:port");
+            throw new RefusalException($"--gateway '{gateway}' is not host:port");
         string host = gateway[..colon];
         var address = IPAddress.TryParse(host, out var ip) ? ip : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
         return new IPEndPoint(address, port);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Prh.Contracts;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 using Spectre.Console;
@@ -83,9 +84,9 @@ public static class SweepProgress
         {
             try
             {
-                return await grain.GetStatus();
+                return await grain.GetStatusAsync();
             }
-            catch (Exception e) when (e is not (ArgumentException or InvalidOperationException))
+            catch (Exception e) when (e is not RefusalException)
             {
                 unavailableSince ??= DateTime.UtcNow;
                 if (DateTime.UtcNow - unavailableSince > TimeSpan.FromMinutes(2)) throw;

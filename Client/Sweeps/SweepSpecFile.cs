@@ -1,3 +1,5 @@
+using Prh.Alignment.Metrics;
+using Prh.Extraction;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Sweeps;
@@ -54,6 +56,30 @@ public static class SweepSpecFile
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Required(string? value, string field) =>
             string.IsNullOrWhiteSpace(value) ? throw new SweepSpecException($"{path}: '{field}' is required") : value;
+        // Parsed here, once: the definition carries the engine's metric and pooling types.
+        MetricSpec Metric(MetricEntry entry, string field)
+        {
+            string name = Required(entry.Name, $"{field}.name");
+            try
+            {
+                return MetricSpec.ForComputeScore(name, entry.Topk ?? 10, entry.KernelMetric, entry.RbfSigma, entry.CcaDim);
+            }
+            catch (AlignmentException e)
+            {
+                throw new SweepSpecException($"{path}: {field} ('{name}'): {e.Message}");
+            }
+        }
+        Pooling Pool(string? text, string field)
+        {
+            try
+            {
+                return text is null ? Pooling.Mean : PoolingNames.Parse(text);
+            }
+            catch (ExtractionException e)
+            {
+                throw new SweepSpecException($"{path}: {field}: {e.Message}");
+            }
+        }
         // A stored blob (blob:sha256:HEX:LENGTH, as prh store put prints it) is taken as it is.
         string Resolve(string file) => BlobRef.TryParseUri(file, out _) ? file
             : file.StartsWith("blob:", StringComparison.Ordinal) ? throw new SweepSpecException($"{path}: {SweepValidation.NotABlob(file)}")
@@ -67,11 +93,10 @@ public static class SweepSpecFile
                 if (string.IsNullOrWhiteSpace(m.Features) == string.IsNullOrWhiteSpace(m.Onnx))
                     throw new SweepSpecException($"{path}: models[{i}] ('{id}') needs either features or onnx");
                 return m.Onnx is { } onnx
-                    ? new ModelSource(id, null, new OnnxSource(Resolve(onnx), m.Layers, m.LayerOp, m.Pool ?? "mean", m.Mask, m.Inputs))
-                    : new ModelSource(id, Resolve(m.Features!));
+                    ? new ModelDefinition(id, null, new OnnxSource(Resolve(onnx), m.Layers, m.LayerOp, Pool(m.Pool, $"models[{i}].pool"), m.Mask, m.Inputs))
+                    : new ModelDefinition(id, Resolve(m.Features!));
             }).ToList(),
-            (spec.Metrics ?? []).Select((m, i) => new MetricConfig(
-                Required(m.Name, $"metrics[{i}].name"), m.Topk, m.KernelMetric, m.RbfSigma, m.CcaDim)).ToList(),
+            (spec.Metrics ?? []).Select((m, i) => Metric(m, $"metrics[{i}]")).ToList(),
             spec.Inputs?.ToDictionary(p => p.Key, p => Resolve(p.Value)),
             spec.ShardSize ?? 256);
     }
@@ -101,13 +126,13 @@ public static class SweepSpecFile
     {
         public string? Name { get; set; }
         public string? Dataset { get; set; }
-        public List<ModelEntry>? Models { get; set; }
+        public List<SpecModel>? Models { get; set; }
         public List<MetricEntry>? Metrics { get; set; }
         public Dictionary<string, string>? Inputs { get; set; }
         public int? ShardSize { get; set; }
     }
 
-    private sealed class ModelEntry
+    private sealed class SpecModel
     {
         public string? Id { get; set; }
         public string? Features { get; set; }

@@ -1,3 +1,4 @@
+using Prh.Alignment.Metrics;
 using Prh.Contracts.Storage;
 
 namespace Prh.Contracts.Aggregation;
@@ -33,7 +34,7 @@ public sealed record AggregatorCounters(
 /// <summary>compute_score(prep(first), prep(second)) of one metric: every layer pair (rows: the first model's layers) and the best one.</summary>
 [GenerateSerializer, Immutable, Alias("prh.PairMatrix")]
 public sealed record PairMatrix(
-    [property: Id(0)] Sweeps.MetricConfig Metric,
+    [property: Id(0)] MetricSpec Metric,
     [property: Id(1)] string First,
     [property: Id(2)] string Second,
     [property: Id(3)] double[][] Scores,

@@ -1,3 +1,4 @@
+using Prh.Alignment.Metrics;
 using Prh.Contracts.Aggregation;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
@@ -21,11 +22,11 @@ public interface IAggregatorGrain : IGrainWithStringKey
     /// unless <paramref name="retryFailed"/>.
     /// </summary>
     [Alias("EnsureAsync")]
-    Task EnsureAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models, bool retryFailed);
+    Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed);
 
     /// <summary>Where the metrics' pairs of <paramref name="models"/> stand.</summary>
     [Alias("GetProgressAsync")]
-    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models);
+    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models);
 
     /// <summary>The feature blobs have been recomputed into the store: the work waiting for them may go on.</summary>
     [Alias("RecoveredAsync")]
@@ -33,11 +34,11 @@ public interface IAggregatorGrain : IGrainWithStringKey
 
     /// <summary>One metric's models x models matrix; every pair must be scored.</summary>
     [Alias("GetMatrixAsync")]
-    Task<MetricMatrix> GetMatrixAsync(MetricConfig metric, IReadOnlyList<ModelEntry> models);
+    Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models);
 
     /// <summary>compute_score(prep(first), prep(second))'s whole layer x layer matrix, read from the store.</summary>
     [Alias("GetPairAsync")]
-    Task<PairMatrix> GetPairAsync(MetricConfig metric, ModelEntry first, ModelEntry second);
+    Task<PairMatrix> GetPairAsync(MetricSpec metric, ImportedModel first, ImportedModel second);
 
     /// <summary>What this dataset's aggregator has computed since it was created: tiles, layer pairs, model sketches.</summary>
     [Alias("GetCountersAsync")]

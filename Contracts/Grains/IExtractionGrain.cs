@@ -35,7 +35,7 @@ public sealed record ShardOutput(
 public sealed record ExtractionProgress(
     [property: Id(0)] int ShardsDone,
     [property: Id(1)] int ShardCount,
-    [property: Id(2)] FeatureInfo? Features,
+    [property: Id(2)] StoredFeatures? Features,
     [property: Id(3)] string? Error,
     [property: Id(4)] IReadOnlyList<string> Providers,
     [property: Id(5)] string? Outage = null);

@@ -8,7 +8,7 @@ public interface IModelGrain : IGrainWithStringKey
 {
     /// <summary>Reads and checks a feature file on the silo, stores it by content, returns what it holds.</summary>
     [Alias("Import")]
-    Task<FeatureInfo> Import(string featuresPath);
+    Task<StoredFeatures> Import(string featuresPath);
 
     /// <summary>
     /// Starts extracting features with an ONNX model over the dataset's inputs (input name to file), in

@@ -11,16 +11,16 @@ public interface ISweepGrain : IGrainWithStringKey
 {
     /// <summary>Starts the sweep (again: a finished sweep re-submitted with more models scores only the new pairs).</summary>
     [Alias("Submit")]
-    Task<SweepStatus> Submit(SweepDefinition definition);
+    Task<SweepStatus> SubmitAsync(SweepDefinition definition);
 
     [Alias("GetStatus")]
-    Task<SweepStatus> GetStatus();
+    Task<SweepStatus> GetStatusAsync();
 
     /// <summary>Each metric's matrix, in the definition's model order; only once completed.</summary>
     [Alias("GetResults")]
-    Task<IReadOnlyList<MetricMatrix>> GetResults();
+    Task<IReadOnlyList<MetricMatrix>> GetResultsAsync();
 
     /// <summary>One model pair's whole layer x layer matrix for a metric (name or key): compute_score(prep(first), prep(second)); only once completed.</summary>
     [Alias("GetPair")]
-    Task<Aggregation.PairMatrix> GetPair(string metric, string first, string second);
+    Task<Aggregation.PairMatrix> GetPairAsync(string metric, string first, string second);
 }

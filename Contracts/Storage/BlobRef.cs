@@ -1,7 +1,7 @@
 namespace Prh.Contracts.Storage;
 
 /// <summary>
-/// A reference to an immutable blob in the activation store: its SHA-256 (lower-case hex) names it,
+/// A reference to an immutable blob in the store: its SHA-256 (lower-case hex) names it,
 /// so equal content is stored once and every read can be verified. Grains pass these, never tensors.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.BlobRef")]

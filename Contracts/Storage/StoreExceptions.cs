@@ -21,14 +21,14 @@ public sealed class CorruptBlobException(BlobRef blob, string actualSha256, stri
     : LostBlobException(blob, $"{blob} in {store} was corrupt (its content hashes to sha256:{actualSha256}) and has been discarded");
 
 /// <summary>
-/// The activation store cannot be reached (connection refused, timeouts, server errors) after the
+/// The store cannot be reached (connection refused, timeouts, server errors) after the
 /// store client's own retries. Work that meets it waits for the store and goes on; nothing is recorded
 /// as failed. The message names the store by <see cref="Description"/> and never holds credentials.
 /// </summary>
 [GenerateSerializer, Alias("prh.StoreUnavailableException")]
 public sealed class StoreUnavailableException : Exception
 {
-    public StoreUnavailableException(string store, string reason) : base($"the activation store {store} is unavailable: {reason}") => Store = store;
+    public StoreUnavailableException(string store, string reason) : base($"the store {store} is unavailable: {reason}") => Store = store;
 
     [Id(0)] public string Store { get; private set; }
 }

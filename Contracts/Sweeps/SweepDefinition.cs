@@ -1,3 +1,6 @@
+using Prh.Extraction;
+using Prh.Alignment.Metrics;
+
 namespace Prh.Contracts.Sweeps;
 
 /// <summary>
@@ -10,8 +13,8 @@ namespace Prh.Contracts.Sweeps;
 public sealed record SweepDefinition(
     [property: Id(0)] string Name,
     [property: Id(1)] string Dataset,
-    [property: Id(2)] IReadOnlyList<ModelSource> Models,
-    [property: Id(3)] IReadOnlyList<MetricConfig> Metrics,
+    [property: Id(2)] IReadOnlyList<ModelDefinition> Models,
+    [property: Id(3)] IReadOnlyList<MetricSpec> Metrics,
     [property: Id(4)] IReadOnlyDictionary<string, string>? Inputs = null,
     [property: Id(5)] int ShardSize = 256)
 {
@@ -23,8 +26,8 @@ public sealed record SweepDefinition(
 }
 
 /// <summary>One model of a sweep: a safe id and either a feature file or an ONNX model to extract from.</summary>
-[GenerateSerializer, Immutable, Alias("prh.ModelSource")]
-public sealed record ModelSource([property: Id(0)] string Id, [property: Id(1)] string? Features, [property: Id(2)] OnnxSource? Onnx = null);
+[GenerateSerializer, Immutable, Alias("prh.ModelDefinition")]
+public sealed record ModelDefinition([property: Id(0)] string Id, [property: Id(1)] string? Features, [property: Id(2)] OnnxSource? Onnx = null);
 
 /// <summary>
 /// An ONNX model and what to take from it: layers by tensor name or every output of one operator
@@ -36,7 +39,7 @@ public sealed record OnnxSource(
     [property: Id(0)] string Path,
     [property: Id(1)] IReadOnlyList<string>? Layers = null,
     [property: Id(2)] string? LayerOp = null,
-    [property: Id(3)] string Pool = "mean",
+    [property: Id(3)] Pooling Pool = Pooling.Mean,
     [property: Id(4)] string? Mask = null,
     [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null)
 {
@@ -50,20 +53,4 @@ internal static class Contents
 {
     public static bool SameMap(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a ?? new Dictionary<string, string>()).All(p => b!.TryGetValue(p.Key, out var v) && v == p.Value);
-}
-
-/// <summary>
-/// A metric with the keyword arguments compute_score passes it (topk for the 'knn' metrics) plus the
-/// kernel options; <see cref="Key"/> names the configuration, and so its aggregator.
-/// </summary>
-[GenerateSerializer, Immutable, Alias("prh.MetricConfig")]
-public sealed record MetricConfig(
-    [property: Id(0)] string Name,
-    [property: Id(1)] int? TopK = null,
-    [property: Id(2)] string? Kernel = null,
-    [property: Id(3)] double? Sigma = null,
-    [property: Id(4)] int? CcaDim = null)
-{
-    public string Key =>
-        Name + (TopK is { } k ? $"@{k}" : "") + (Kernel is { } kn ? $"-{kn}" : "") + (Sigma is { } s ? $"-s{s:R}" : "") + (CcaDim is { } d ? $"-d{d}" : "");
 }

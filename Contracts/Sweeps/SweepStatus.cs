@@ -1,3 +1,4 @@
+using Prh.Alignment.Metrics;
 namespace Prh.Contracts.Sweeps;
 
 public enum SweepPhase { Pending, Importing, Scoring, Completed, Failed }
@@ -35,7 +36,7 @@ public sealed record SweepStatus(
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.MetricMatrix")]
 public sealed record MetricMatrix(
-    [property: Id(0)] MetricConfig Metric,
+    [property: Id(0)] MetricSpec Metric,
     [property: Id(1)] IReadOnlyList<string> Models,
     [property: Id(2)] double[][] Scores,
     [property: Id(3)] int[]?[][] Indices);

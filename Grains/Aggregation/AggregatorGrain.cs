@@ -1,7 +1,9 @@
+using Prh.Alignment.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Prh.Contracts;
 using Prh.Alignment.AllPairs;
 using Prh.Alignment.Sketches;
 using Prh.Contracts.Aggregation;
@@ -46,7 +48,7 @@ public sealed class AggregatorState
 /// </summary>
 public sealed class AggregatorGrain(
     [PersistentState("aggregator", "prh")] IPersistentState<AggregatorState> state,
-    IActivationStore store,
+    IBlobStore store,
     SketchStore sketches,
     IClusterMembershipService membership,
     IOptions<TileOptions> options,
@@ -84,16 +86,16 @@ public sealed class AggregatorGrain(
     }
 
     /// <summary>One Ensure'd set of metrics and models: the tiles planned for it, for its progress.</summary>
-    private sealed class Work(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
+    private sealed class Work(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
     {
-        public IReadOnlyList<MetricConfig> Metrics { get; } = metrics;
-        public IReadOnlyList<ModelEntry> Models { get; } = models;
+        public IReadOnlyList<MetricSpec> Metrics { get; } = metrics;
+        public IReadOnlyList<ImportedModel> Models { get; } = models;
         public HashSet<string> Tiles { get; } = [];
         public HashSet<string> Sketches { get; } = [];
         public HashSet<string> Done { get; } = [];
     }
 
-    public async Task EnsureAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models, bool retryFailed)
+    public async Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed)
     {
         var index = await Index();
         string workKey = WorkKey(metrics, models);
@@ -121,7 +123,7 @@ public sealed class AggregatorGrain(
         if (!any) return;
 
         int n = models[0].Features.SampleCount;
-        var request = SketchRequest.For(metrics.Select(m => m.ToSpec()), n);
+        var request = SketchRequest.For(metrics.Select(m => m), n);
         var involved = Enumerable.Range(0, models.Count).Where(x => masks.Any(mask => Enumerable.Range(0, models.Count).Any(y => mask[x, y] || mask[y, x])));
         foreach (int x in involved) await EnsureSketch(models[x].Features, request, work);
 
@@ -170,7 +172,7 @@ public sealed class AggregatorGrain(
     }
 
     /// <summary>A sketch job for the model unless its stored sketch (or one being built) holds what the request asks.</summary>
-    private async Task EnsureSketch(FeatureInfo features, SketchRequest request, Work work)
+    private async Task EnsureSketch(StoredFeatures features, SketchRequest request, Work work)
     {
         string sha = features.Blob.Sha256;
         if (_sketched.TryGetValue(sha, out var known) && Covers(known, request)) return;
@@ -185,13 +187,13 @@ public sealed class AggregatorGrain(
             return;
         }
         var wanted = known is null ? request : known.Union(request);
-        var job = new Job(new WorkerJob(JobId("sketch", [sha, Describe(wanted)]), this.GetPrimaryKeyString(), Sketch: new SketchJob(features, wanted.ToPieces())),
+        var job = new Job(new WorkerJob(JobId("sketch", [sha, Describe(wanted)]), this.GetPrimaryKeyString(), Sketch: new SketchJob(features, wanted)),
             [], [sha], wanted);
         work.Sketches.Add(job.Request.Id);
         _pending.AddFirst(job);
     }
 
-    private async Task<SketchManifest?> ReadManifest(FeatureInfo features)
+    private async Task<SketchManifest?> ReadManifest(StoredFeatures features)
     {
         try
         {
@@ -204,7 +206,7 @@ public sealed class AggregatorGrain(
         }
     }
 
-    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
+    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
     {
         // An aggregator re-activated (its silo went away) has no record of the work in flight: plan it again.
         if (!_work.ContainsKey(WorkKey(metrics, models))) await EnsureAsync(metrics, models, retryFailed: false);
@@ -244,11 +246,11 @@ public sealed class AggregatorGrain(
         await Dispatch();
     }
 
-    public async Task<MetricMatrix> GetMatrixAsync(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    public async Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models)
     {
         var index = await Index();
         int m = models.Count;
-        bool mirror = metric.Mirrored();
+        bool mirror = metric.Mirrored;
         var scores = new double[m][];
         var indices = new int[]?[m][];
         for (int i = 0; i < m; i++) { scores[i] = new double[m]; indices[i] = new int[]?[m]; }
@@ -260,14 +262,14 @@ public sealed class AggregatorGrain(
                 var (first, second) = mirrored ? (models[i], models[j]) : (models[j], models[i]);
                 var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
                 var (score, best) = Scored(index, key, metric)
-                    ?? throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
+                    ?? throw new RefusalException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
                 scores[i][j] = score;
                 indices[i][j] = mirrored && best is { } b ? [b[1], b[0]] : best;
             }
         return new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices);
     }
 
-    public async Task<PairMatrix> GetPairAsync(MetricConfig metric, ModelEntry first, ModelEntry second)
+    public async Task<PairMatrix> GetPairAsync(MetricSpec metric, ImportedModel first, ImportedModel second)
     {
         var index = await Index();
         var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
@@ -275,8 +277,8 @@ public sealed class AggregatorGrain(
         // The order a mirrored metric did not compute is the other order transposed, as the sweep's matrix mirrors it
         // (for cknna, which is not symmetric, that is compute_alignment's own mirroring).
         bool transposed = !index.ContainsKey(key);
-        if (transposed && !(metric.Mirrored() && index.ContainsKey(reversed)))
-            throw new InvalidOperationException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored");
+        if (transposed && !(metric.Mirrored && index.ContainsKey(reversed)))
+            throw new RefusalException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored");
         var (pair, tile) = index[transposed ? reversed : key];
         var matrix = TileResults.Matrix(await store.GetAsync(state.State.Tiles[tile].Matrices), pair);
         if (!transposed) return new PairMatrix(metric, first.Id, second.Id, matrix, pair.BestScore, pair.Best);
@@ -505,32 +507,32 @@ public sealed class AggregatorGrain(
     /// Indices of the models all of whose pairs among themselves are scored for every metric, found
     /// greedily in the models' order: the part of a matrix that adding models leaves as it was.
     /// </summary>
-    private static List<int> Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models)
+    private static List<int> Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
     {
         var kept = new List<int>();
         for (int x = 0; x < models.Count; x++)
         {
-            bool Has(MetricConfig metric, int first, int second) =>
+            bool Has(MetricSpec metric, int first, int second) =>
                 Scored(index, new PairKey(metric.Key, models[first].Features.Blob.Sha256, models[second].Features.Blob.Sha256), metric) is not null;
             // compute_alignment needs (later model, earlier model), and for cycle_knn both orders.
-            if (metrics.All(m => Has(m, x, x) && kept.All(o => Has(m, x, o) && (m.Mirrored() || Has(m, o, x))))) kept.Add(x);
+            if (metrics.All(m => Has(m, x, x) && kept.All(o => Has(m, x, o) && (m.Mirrored || Has(m, o, x))))) kept.Add(x);
         }
         return kept;
     }
 
     /// <summary>A pair's best score and layer pair, from its own record or, for a symmetric metric, from the reversed pair's transposed.</summary>
-    private static (double Score, int[]? Best)? Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, PairKey key, MetricConfig metric)
+    private static (double Score, int[]? Best)? Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, PairKey key, MetricSpec metric)
     {
         if (index.TryGetValue(key, out var entry)) return (entry.Pair.BestScore, entry.Pair.Best);
-        if (metric.Symmetric() && index.TryGetValue(key with { First = key.Second, Second = key.First }, out var reversed))
+        if (metric.Symmetric && index.TryGetValue(key with { First = key.Second, Second = key.First }, out var reversed))
             return (reversed.Pair.BestScore, reversed.Pair.TransposedBest);
         return null;
     }
 
     /// <summary>The pairs (key, first index, second index) compute_alignment(models, models) needs: (models[j], models[i]).</summary>
-    private static IEnumerable<(PairKey Key, int First, int Second)> Needed(MetricConfig metric, IReadOnlyList<ModelEntry> models)
+    private static IEnumerable<(PairKey Key, int First, int Second)> Needed(MetricSpec metric, IReadOnlyList<ImportedModel> models)
     {
-        bool mirror = metric.Mirrored();
+        bool mirror = metric.Mirrored;
         for (int i = 0; i < models.Count; i++)
             for (int j = mirror ? i : 0; j < models.Count; j++)
                 yield return (new PairKey(metric.Key, models[j].Features.Blob.Sha256, models[i].Features.Blob.Sha256), j, i);
@@ -543,9 +545,9 @@ public sealed class AggregatorGrain(
 
     private static string Describe(SketchRequest r) => $"{r.NeighbourColumns}|{string.Join(",", r.Kernels)}|{string.Join(",", r.SvccaDimensions)}";
 
-    private static string BlockKey(IReadOnlyList<FeatureInfo> models) => string.Join(",", models.Select(m => m.Blob.Sha256));
+    private static string BlockKey(IReadOnlyList<StoredFeatures> models) => string.Join(",", models.Select(m => m.Blob.Sha256));
 
-    private static string WorkKey(IReadOnlyList<MetricConfig> metrics, IReadOnlyList<ModelEntry> models) =>
+    private static string WorkKey(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models) =>
         JobId("work", metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
 
     private static string JobId(string kind, IEnumerable<string> parts) =>

@@ -16,7 +16,7 @@ namespace Prh.Grains.Aggregation;
 /// store's blob is checked against its hash once per process, when first read, or not at all when this
 /// process wrote it (<see cref="Written"/>); a blob store's on every read, by the store.
 /// </summary>
-public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> options, ILogger<LocalBlobs> logger) : IDisposable
+public sealed class LocalBlobs(IBlobStore store, IOptions<TileOptions> options, ILogger<LocalBlobs> logger) : IDisposable
 {
     // Made at the first copy (a file store needs none) and removed with the silo.
     private readonly Lazy<string> _folder = new(() => Directory.CreateTempSubdirectory("prh-features-").FullName);
@@ -71,7 +71,7 @@ public sealed class LocalBlobs(IActivationStore store, IOptions<TileOptions> opt
         return use(bytes);
     }
 
-    public async Task<string> PathAsync(FeatureInfo features)
+    public async Task<string> PathAsync(StoredFeatures features)
     {
         var blob = features.Blob;
         if (store.LocalPath(blob) is { } own)

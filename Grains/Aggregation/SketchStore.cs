@@ -39,11 +39,11 @@ public sealed record SketchManifest
 }
 
 /// <summary>
-/// Sketches in the activation store: building a model's missing pieces in one Gram pass and recording
+/// Sketches in the store: building a model's missing pieces in one Gram pass and recording
 /// them, and loading blocks of models for a tile (kernels decoded straight into the block's stack).
 /// A stored piece found corrupt or missing is dropped from its manifest and built again here.
 /// </summary>
-public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogger<SketchStore> logger)
+public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<SketchStore> logger)
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly SemaphoreSlim _grams = new(1);
@@ -52,11 +52,11 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
     /// <summary>Sketch pieces this silo built and stored: by sketch jobs, and again where a tile found one unusable.</summary>
     public long PiecesBuilt => Interlocked.Read(ref _piecesBuilt);
 
-    public static string ManifestName(FeatureInfo model) =>
+    public static string ManifestName(StoredFeatures model) =>
         $"sketches/{model.Blob.Sha256}/q{BitConverter.DoubleToInt64Bits(FeaturePreparation.DefaultQuantile):x16}";
 
     /// <summary>The model's stored sketch, or null when there is none (or it cannot be read: it is then built again).</summary>
-    public async Task<SketchManifest?> ReadAsync(FeatureInfo model)
+    public async Task<SketchManifest?> ReadAsync(StoredFeatures model)
     {
         if (await store.ReadDocumentAsync(ManifestName(model)) is not { } document) return null;
         var manifest = Parse(document.Content);
@@ -65,7 +65,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
     }
 
     /// <summary>Builds and stores what <paramref name="request"/> asks of the model and its stored sketch lacks; returns the pieces built.</summary>
-    public async Task<int> BuildAsync(FeatureInfo model, SketchRequest request)
+    public async Task<int> BuildAsync(StoredFeatures model, SketchRequest request)
     {
         var manifest = await ReadAsync(model);
         var missing = manifest?.Missing(request) ?? request;
@@ -124,7 +124,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
     /// rebuilt from their features) into one stack per kernel function in <paramref name="stacks"/>.
     /// Pieces found missing or corrupt are built again first; the second try's failure is the caller's.
     /// </summary>
-    public async Task<(SketchBlock Block, int PiecesRebuilt)> LoadBlockAsync(IReadOnlyList<FeatureInfo> models, SketchRequest request,
+    public async Task<(SketchBlock Block, int PiecesRebuilt)> LoadBlockAsync(IReadOnlyList<StoredFeatures> models, SketchRequest request,
         Func<KernelFunction, int, Memory<double>> stacks)
     {
         int rebuilt = 0;
@@ -171,7 +171,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
         }
     }
 
-    private async Task<ModelSketch> LoadSketch(FeatureInfo model, SketchManifest manifest, SketchRequest request)
+    private async Task<ModelSketch> LoadSketch(StoredFeatures model, SketchManifest manifest, SketchRequest request)
     {
         // Features are read only where a piece must be rebuilt from them (unstored kernels).
         string? path = request.Kernels.Any(k => manifest.Kernels[SketchManifest.Name(k)] is null) ? await local.PathAsync(model) : null;
@@ -185,7 +185,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
     }
 
     /// <summary>A piece's bytes, decoded by <paramref name="decode"/>; a missing, corrupt or undecodable piece is reported as lost, to be built again.</summary>
-    private async Task<T> Piece<T>(FeatureInfo model, string uri, string piece, Func<ReadOnlyMemory<byte>, T> decode)
+    private async Task<T> Piece<T>(StoredFeatures model, string uri, string piece, Func<ReadOnlyMemory<byte>, T> decode)
     {
         if (!BlobRef.TryParseUri(uri, out var blob)) throw new PieceLostException(model, piece, $"'{uri}' is not a blob reference");
         try
@@ -198,12 +198,12 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
         }
     }
 
-    private Task Piece(FeatureInfo model, string uri, string piece, Action<ReadOnlyMemory<byte>> decode) =>
+    private Task Piece(StoredFeatures model, string uri, string piece, Action<ReadOnlyMemory<byte>> decode) =>
         Piece(model, uri, piece, bytes => { decode(bytes); return true; });
 
-    private sealed class PieceLostException(FeatureInfo model, string piece, string message) : Exception(message)
+    private sealed class PieceLostException(StoredFeatures model, string piece, string message) : Exception(message)
     {
-        public FeatureInfo Model { get; } = model;
+        public StoredFeatures Model { get; } = model;
         public string Piece { get; } = piece;
     }
 
@@ -217,7 +217,7 @@ public sealed class SketchStore(IActivationStore store, LocalBlobs local, ILogge
     private static bool IsEmpty(SketchRequest r) => r.NeighbourColumns == 0 && r.Kernels.Count == 0 && r.SvccaDimensions.Count == 0;
 
     /// <summary>Changes the model's manifest under ETag concurrency (another silo may be recording pieces of the same model).</summary>
-    private async Task Record(FeatureInfo model, Func<SketchManifest, SketchManifest> change, SketchManifest? fresh)
+    private async Task Record(StoredFeatures model, Func<SketchManifest, SketchManifest> change, SketchManifest? fresh)
     {
         string name = ManifestName(model);
         for (int attempt = 1; ; attempt++)

@@ -28,13 +28,13 @@ public sealed class TileWorker
     private readonly Channel<WorkerJob> _queue = Channel.CreateUnbounded<WorkerJob>();
     private readonly ConcurrentDictionary<string, WorkerJob> _jobs = new();
     private readonly SketchStore _sketches;
-    private readonly IActivationStore _store;
+    private readonly IBlobStore _store;
     private readonly IGrainFactory _grains;
     private readonly ILogger<TileWorker> _logger;
     private readonly BlockCache _blocks;
     private readonly Lazy<Task> _loop;
 
-    public TileWorker(SketchStore sketches, IActivationStore store, IGrainFactory grains, IOptions<TileOptions> options, ILocalSiloDetails silo, ILogger<TileWorker> logger)
+    public TileWorker(SketchStore sketches, IBlobStore store, IGrainFactory grains, IOptions<TileOptions> options, ILocalSiloDetails silo, ILogger<TileWorker> logger)
     {
         _sketches = sketches;
         _store = store;
@@ -106,7 +106,7 @@ public sealed class TileWorker
         {
             if (job.Sketch is { } sketch)
             {
-                int built = await _sketches.BuildAsync(sketch.Features, sketch.Pieces.ToRequest());
+                int built = await _sketches.BuildAsync(sketch.Features, sketch.Request);
                 PrhTelemetry.SketchesBuilt.Add(1);
                 return new JobOutcome(job.Id, Silo, SketchPiecesBuilt: built);
             }
@@ -120,7 +120,7 @@ public sealed class TileWorker
         {
             return new JobOutcome(job.Id, Silo, Lost: lost.Blob, Error: lost.Message);
         }
-        catch (Exception e) when (e is AlignmentException or Alignment.IO.TensorFileException or InvalidDataException)
+        catch (Exception e) when (Refusals.IsInputFault(e) || SiloFailures.IsRefusal(e))
         {
             _logger.LogWarning(e, "job {Job} refused", job.Id);
             return new JobOutcome(job.Id, Silo, Error: e.Message, Refused: true);
@@ -145,7 +145,7 @@ public sealed class TileWorker
         var metrics = new List<(TileJobMetric Job, MetricSpec Spec)>();
         foreach (var metric in tile.Metrics)
         {
-            var spec = metric.Metric.ToSpec();
+            var spec = metric.Metric;
             try
             {
                 foreach (var model in tile.Firsts.Concat(tile.Seconds)) spec.Validate(model.SampleCount, model.LayerWidths, $"features {model.Blob}");
@@ -179,7 +179,7 @@ public sealed class TileWorker
             if (flops > f0) PrhTelemetry.KernelProductFlops.Add(flops - f0);
         }
         phase.Restart();
-        var (summary, matrices) = TileResults.Encode(metrics.Select(m => m.Job.Metric.Key).ToList(), metrics.Select(m => m.Job.Metric.Symmetric()).ToList(),
+        var (summary, matrices) = TileResults.Encode(metrics.Select(m => m.Job.Metric.Key).ToList(), metrics.Select(m => m.Job.Metric.Symmetric).ToList(),
             tile.Firsts.Select(f => f.Blob.Sha256).ToList(), tile.Seconds.Select(s => s.Blob.Sha256).ToList(), scores);
         var record = new TileRecord(id, await _store.PutAsync(summary), await _store.PutAsync(matrices),
             scores.Sum(s => s.Sum(p => (long)p.Scores.Scores.Length)), scores.Sum(s => s.Count));
@@ -243,7 +243,7 @@ public sealed class TileWorker
             return (first, second, r1 + r2);
         }
 
-        private async Task<(SketchBlock, int)> Get(string key, IReadOnlyList<FeatureInfo> models, SketchRequest request, SketchStore sketches)
+        private async Task<(SketchBlock, int)> Get(string key, IReadOnlyList<StoredFeatures> models, SketchRequest request, SketchStore sketches)
         {
             lock (_lock)
                 if (_blocks.FirstOrDefault(b => b.Key == key) is { Block: not null } hit) return (hit.Block, 0);
@@ -275,7 +275,7 @@ public sealed class TileWorker
             return GC.AllocateUninitializedArray<double>(checked((int)Math.Min(Array.MaxLength, Math.Max(length, Math.Min(capacity, length + length / 4)))));
         }
 
-        private static string Key(IReadOnlyList<FeatureInfo> models, SketchRequest request) =>
+        private static string Key(IReadOnlyList<StoredFeatures> models, SketchRequest request) =>
             string.Join(",", models.Select(m => m.Blob.Sha256)) + "|" + request.NeighbourColumns + "|" +
             string.Join(",", request.Kernels) + "|" + string.Join(",", request.SvccaDimensions);
     }

@@ -1,6 +1,7 @@
 using Orleans.Placement;
 using System.Text;
 using Prh.Alignment.IO;
+using Prh.Contracts;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Storage;
 using Prh.Extraction;
@@ -15,7 +16,7 @@ namespace Prh.Grains.Extraction;
 /// equal size, so random placement spreads them evenly, whatever the silos' reported load).
 /// </summary>
 [PreferAccelerator, RandomPlacement]
-public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStore store, ILocalSiloDetails silo) : Grain, IExtractionGrain
+public sealed class ExtractionGrain(ExtractionSessions sessions, IBlobStore store, ILocalSiloDetails silo) : Grain, IExtractionGrain
 {
     public async Task<ShardOutput> Extract(ShardRequest request)
     {
@@ -55,9 +56,9 @@ public sealed class ExtractionGrain(ExtractionSessions sessions, IActivationStor
             PrhTelemetry.ExtractedSamples.Add(result.features.SampleCount);
             PrhTelemetry.ExtractionSeconds.Record(watch.Elapsed.TotalSeconds);
         }
-        catch (ExtractionException e)
+        catch (Exception e) when (Refusals.IsInputFault(e))
         {
-            throw new ArgumentException(e.Message); // the message travels; the type stays on the silo
+            throw new RefusalException(e.Message);
         }
         byte[] bytes = await Task.Run(() => Encode(result.features));
         var output = await store.PutAsync(bytes);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Prh.Contracts;
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
@@ -13,7 +14,7 @@ namespace Prh.Grains.Extraction;
 /// Per silo: one ONNX Runtime session per (model, layers, pooling, mask), created on first use and
 /// reused by every shard; runs a shard's extraction on the thread pool and counts the shards it ran.
 /// </summary>
-public sealed class ExtractionSessions(IActivationStore store, ILogger<ExtractionSessions> logger) : IDisposable
+public sealed class ExtractionSessions(IBlobStore store, ILogger<ExtractionSessions> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<(FeatureExtractor Extractor, SemaphoreSlim Gate)>>> _sessions = new();
     private readonly string _folder = Directory.CreateTempSubdirectory("prh-shards-").FullName;
@@ -43,15 +44,15 @@ public sealed class ExtractionSessions(IActivationStore store, ILogger<Extractio
     private Task<(FeatureExtractor, SemaphoreSlim)> Session(ShardRequest request)
     {
         var source = request.Source;
-        string key = $"{request.Model.Sha256}|{string.Join(",", source.Layers ?? [])}|{source.LayerOp}|{source.Pool}|{source.Mask}";
+        string key = $"{request.Model.Sha256}|{string.Join(",", source.Layers ?? [])}|{source.LayerOp}|{PoolingNames.Name(source.Pool)}|{source.Mask}";
         return _sessions.GetOrAdd(key, _ => new Lazy<Task<(FeatureExtractor, SemaphoreSlim)>>(async () =>
         {
             byte[] model = await store.GetAsync(request.Model);
             var options = new ExtractionOptions
             {
                 Layers = source.Layers is { Count: > 0 } names ? LayerSelection.ByNames(names)
-                    : LayerSelection.ByOp(source.LayerOp ?? throw new ArgumentException($"{source.Path}: give layers or layer_op")),
-                Pooling = PoolingNames.Parse(source.Pool),
+                    : LayerSelection.ByOp(source.LayerOp ?? throw new RefusalException($"{source.Path}: give layers or layer_op")),
+                Pooling = source.Pool,
                 MaskInput = source.Mask,
             };
             var extractor = await Task.Run(() => new FeatureExtractor(model, options, source.Path));
@@ -70,7 +71,7 @@ public sealed class ExtractionSessions(IActivationStore store, ILogger<Extractio
         {
             string name = request.Source.Inputs?.GetValueOrDefault(input.Name) ?? input.Name;
             inputs[input.Name] = dataset.TryGetValue(name, out var tensor) ? tensor
-                : throw new ArgumentException($"{request.Source.Path}: model input '{input.Name}' needs dataset input '{name}'; the dataset has {string.Join(", ", dataset.Keys)}");
+                : throw new RefusalException($"{request.Source.Path}: model input '{input.Name}' needs dataset input '{name}'; the dataset has {string.Join(", ", dataset.Keys)}");
         }
         return inputs;
     }

@@ -1,3 +1,4 @@
+using Prh.Contracts;
 using Prh.Contracts.Grains;
 
 namespace Prh.Grains.Models;
@@ -17,7 +18,7 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
         if (state.State.SampleCount is { } n)
         {
             if (n != sampleCount)
-                throw new ArgumentException(
+                throw new RefusalException(
                     $"model '{modelId}' has N = {sampleCount} samples but dataset '{this.GetPrimaryKeyString()}' has N = {n} (set by model '{state.State.FirstModel}')");
             return;
         }

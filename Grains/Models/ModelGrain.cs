@@ -1,5 +1,7 @@
+using Prh.Extraction;
 using System.Security.Cryptography;
 using System.Text;
+using Prh.Contracts;
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
@@ -16,7 +18,7 @@ namespace Prh.Grains.Models;
 [GenerateSerializer, Alias("prh.ModelState")]
 public sealed class ModelState
 {
-    [Id(0)] public FeatureInfo? Features { get; set; }
+    [Id(0)] public StoredFeatures? Features { get; set; }
     [Id(1)] public string? Source { get; set; }
 
     /// <summary>The source file's length and last write time when it was imported ("" for a stored blob, whose content its name fixes).</summary>
@@ -31,7 +33,7 @@ public sealed class ModelState
 /// </summary>
 public sealed class ModelGrain(
     [PersistentState("model", "prh")] IPersistentState<ModelState> state,
-    IActivationStore store,
+    IBlobStore store,
     LocalBlobs local) : Grain, IModelGrain
 {
     private const int ShardAttempts = 3;
@@ -67,7 +69,7 @@ public sealed class ModelGrain(
 
     /// <summary>What is taken from the model: layers, pooling and the input mapping.</summary>
     private static string Request(OnnxSource source) =>
-        string.Join("\n", string.Join(",", source.Layers ?? []), source.LayerOp, source.Pool, source.Mask, Pairs(source.Inputs));
+        string.Join("\n", string.Join(",", source.Layers ?? []), source.LayerOp, PoolingNames.Name(source.Pool), source.Mask, Pairs(source.Inputs));
 
     private static string ContentKey(params object?[] parts) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))));
@@ -82,8 +84,8 @@ public sealed class ModelGrain(
         span?.SetTag("prh.source", source.Path);
         try
         {
-            if (shardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {shardSize}");
-            FeatureInfo features;
+            if (shardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {shardSize}");
+            StoredFeatures features;
             try
             {
                 features = await ExtractOnce(extraction, source, datasetInputs, shardSize);
@@ -112,7 +114,7 @@ public sealed class ModelGrain(
         }
     }
 
-    private async Task<FeatureInfo> ExtractOnce(Extraction extraction, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    private async Task<StoredFeatures> ExtractOnce(Extraction extraction, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {
         byte[] onnx = BlobRef.TryParseUri(source.Path, out var stored) ? await store.GetAsync(stored) : await Task.Run(() => ReadFile(source.Path));
         var model = await store.PutAsync(onnx);
@@ -143,12 +145,12 @@ public sealed class ModelGrain(
     /// <summary>The dataset's inputs cut into shards of <paramref name="shardSize"/> samples, each a safetensors file of every input.</summary>
     private static List<byte[]> Shards(IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
     {
-        if (datasetInputs.Count == 0) throw new ArgumentException("the sweep's dataset has no inputs for its ONNX models");
+        if (datasetInputs.Count == 0) throw new RefusalException("the sweep's dataset has no inputs for its ONNX models");
         var tensors = datasetInputs.ToDictionary(p => p.Key, p => ReadInput(p.Key, p.Value));
         int n = tensors.Values.First().Shape[0];
         foreach (var (name, tensor) in tensors)
             if (tensor.Shape[0] != n)
-                throw new ArgumentException($"dataset inputs have different N: '{tensors.Keys.First()}' has {n} samples, '{name}' has {tensor.Shape[0]}");
+                throw new RefusalException($"dataset inputs have different N: '{tensors.Keys.First()}' has {n} samples, '{name}' has {tensor.Shape[0]}");
         var shards = new List<byte[]>();
         for (int start = 0; start < n; start += shardSize)
         {
@@ -170,22 +172,22 @@ public sealed class ModelGrain(
             if (Path.GetExtension(path).Equals(".npy", StringComparison.OrdinalIgnoreCase)) return NpyFile.Read(path);
             var tensors = SafetensorsFile.Read(path);
             return tensors.Count == 1 ? tensors[0]
-                : tensors.FirstOrDefault(t => t.Name == name) ?? throw new ArgumentException($"dataset input '{name}': {path} holds {tensors.Count} tensors and none is named '{name}'");
+                : tensors.FirstOrDefault(t => t.Name == name) ?? throw new RefusalException($"dataset input '{name}': {path} holds {tensors.Count} tensors and none is named '{name}'");
         }
         catch (TensorFileException e)
         {
-            throw new ArgumentException($"dataset input '{name}': {e.Message}");
+            throw new RefusalException($"dataset input '{name}': {e.Message}");
         }
     }
 
     private static byte[] ReadFile(string path)
     {
         try { return File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ArgumentException($"cannot read {path}: {e.Message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new RefusalException($"cannot read {path}: {e.Message}"); }
     }
 
     /// <summary>The shards' layers stacked in shard order: the model's N x D_l features, as safetensors layers.i.</summary>
-    private async Task<(FeatureInfo Info, byte[] Content)> Assemble(IReadOnlyList<ShardOutput> outputs)
+    private async Task<(StoredFeatures Info, byte[] Content)> Assemble(IReadOnlyList<ShardOutput> outputs)
     {
         var parts = new List<ModelFeatures>();
         string folder = Directory.CreateTempSubdirectory("prh-assemble-").FullName;
@@ -212,7 +214,7 @@ public sealed class ModelGrain(
             }).ToList();
             var features = new ModelFeatures("extracted", layers);
             byte[] content = ExtractionGrain.Encode(features);
-            return (new FeatureInfo(new BlobRef(string.Empty, 0), "safetensors", n, layers.Select(l => l.Width).ToArray()), content);
+            return (new StoredFeatures(new BlobRef(string.Empty, 0), "safetensors", n, layers.Select(l => l.Width).ToArray()), content);
         }
         finally
         {
@@ -220,7 +222,7 @@ public sealed class ModelGrain(
         }
     }
 
-    public async Task<FeatureInfo> Import(string featuresPath)
+    public async Task<StoredFeatures> Import(string featuresPath)
     {
         using var span = PrhTelemetry.Source.StartActivity("prh.model.import");
         span?.SetTag("prh.model", this.GetPrimaryKeyString());
@@ -241,7 +243,7 @@ public sealed class ModelGrain(
         var (n, widths, threshold) = await Task.Run(() => Check(featuresPath, content, format));
         var blob = stored ? source : await store.PutAsync(content);
         if (stored) local.Written(blob); // the store's own copy was hashed just now: this silo reads it back without hashing it again
-        var features = new FeatureInfo(blob, format, n, widths, threshold);
+        var features = new StoredFeatures(blob, format, n, widths, threshold);
         PrhTelemetry.Phase("import", watch.Elapsed.TotalSeconds);
         if (state.State.Features != features || state.State.Source != featuresPath || state.State.SourceStamp != stamp)
         {
@@ -268,7 +270,7 @@ public sealed class ModelGrain(
         }
         catch (TensorFileException e)
         {
-            throw new ArgumentException(e.Message);
+            throw new RefusalException(e.Message);
         }
     }
 
@@ -282,7 +284,7 @@ public sealed class ModelGrain(
         catch (TensorFileException e)
         {
             // Orleans carries the message to the caller; the exception type stays on the silo.
-            throw new ArgumentException(e.Message);
+            throw new RefusalException(e.Message);
         }
     }
 }

@@ -9,7 +9,7 @@ public static class LocalCopies
     /// Makes <paramref name="path"/> hold <paramref name="blob"/> (verified against its hash on the way),
     /// unless it already does: written to a temporary name and renamed, so readers never see half a file.
     /// </summary>
-    public static async Task<string> Ensure(IActivationStore store, BlobRef blob, string path)
+    public static async Task<string> Ensure(IBlobStore store, BlobRef blob, string path)
     {
         return File.Exists(path) ? path : await Write(await store.GetAsync(blob), path);
     }

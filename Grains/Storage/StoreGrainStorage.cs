@@ -12,12 +12,12 @@ using Orleans.Storage;
 namespace Prh.Grains.Storage;
 
 /// <summary>
-/// Orleans grain storage on the activation store: each state is the document
+/// Orleans grain storage on the store: each state is the document
 /// <c>grains/{stateName}/{grain id}</c> (both parts escaped, see <see cref="DocumentName"/>), holding the
 /// state in Orleans' binary serialization, with the document's ETag as the grain's ETag, so concurrent
 /// activations of one grain cannot overwrite each other's writes.
 /// </summary>
-public sealed class StoreGrainStorage(IActivationStore store, Serializer serializer, IActivatorProvider activators) : IGrainStorage
+public sealed class StoreGrainStorage(IBlobStore store, Serializer serializer, IActivatorProvider activators) : IGrainStorage
 {
     private const string Prefix = "grains/";
     private const int MaxStateNameLength = 60;
@@ -154,20 +154,20 @@ public static class PrhStorageExtensions
     public const string ProviderName = "prh";
 
     /// <summary>
-    /// Registers the activation store (a singleton made from <paramref name="options"/>) and grain storage on it,
+    /// Registers the store (a singleton made from <paramref name="options"/>) and grain storage on it,
     /// as the provider "prh" and as the default provider.
     /// </summary>
-    public static ISiloBuilder AddPrhStorage(this ISiloBuilder builder, ActivationStoreOptions options)
+    public static ISiloBuilder AddPrhStorage(this ISiloBuilder builder, BlobStoreOptions options)
     {
         builder.Services.AddPrhStorage(options);
         return builder;
     }
 
-    public static IServiceCollection AddPrhStorage(this IServiceCollection services, ActivationStoreOptions options)
+    public static IServiceCollection AddPrhStorage(this IServiceCollection services, BlobStoreOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         // Reads and writes are traced and counted (Grains/Telemetry).
-        services.AddSingleton<IActivationStore>(_ => new Telemetry.TracedActivationStore(ActivationStoreFactory.Create(options)));
+        services.AddSingleton<IBlobStore>(_ => new Telemetry.TracedBlobStore(BlobStoreFactory.Create(options)));
         services.AddSingleton<StoreGrainStorage>();
         // One instance under both names: the documents do not depend on the provider name.
         services.AddGrainStorage(ProviderName, (sp, _) => sp.GetRequiredService<StoreGrainStorage>());

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Prh.Contracts;
 using Prh.Grains.Telemetry;
 using Orleans.Concurrency;
 using Prh.Contracts.Aggregation;
@@ -16,7 +17,7 @@ public sealed class SweepState
 {
     [Id(0)] public SweepDefinition? Definition { get; set; }
     [Id(1)] public SweepPhase Phase { get; set; }
-    [Id(2)] public Dictionary<string, FeatureInfo> Imported { get; set; } = [];
+    [Id(2)] public Dictionary<string, StoredFeatures> Imported { get; set; } = [];
     [Id(3)] public int MetricsDone { get; set; }
     [Id(4)] public List<string> Errors { get; set; } = [];
     [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
@@ -42,7 +43,7 @@ public sealed class SweepState
 [Reentrant]
 public sealed class SweepGrain(
     [PersistentState("sweep", "prh")] IPersistentState<SweepState> state,
-    IActivationStore store,
+    IBlobStore store,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
     private const string ResumeReminder = "prh.sweep.resume";
@@ -81,19 +82,19 @@ public sealed class SweepGrain(
         }, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
     }
 
-    public Task<SweepStatus> Submit(SweepDefinition definition)
+    public Task<SweepStatus> SubmitAsync(SweepDefinition definition)
     {
         SweepValidation.Check(definition);
         bool finishing = state.State.Phase is SweepPhase.Completed or SweepPhase.Failed; // a finished run may still be storing its end
         if (_running is { IsCompleted: false } && !finishing)
         {
-            if (state.State.Definition == definition) return GetStatus(); // the same sweep submitted again joins the running one
-            throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is still running; submit again when it has finished");
+            if (state.State.Definition == definition) return GetStatusAsync(); // the same sweep submitted again joins the running one
+            throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' is still running; submit again when it has finished");
         }
         // Claimed before the first await: a second submission arriving meanwhile sees it running.
         state.State.Phase = SweepPhase.Importing;
         Begin(Start(definition, _running));
-        return GetStatus();
+        return GetStatusAsync();
     }
 
     private async Task Start(SweepDefinition definition, Task? previous)
@@ -114,7 +115,7 @@ public sealed class SweepGrain(
         await Run();
     }
 
-    public async Task<SweepStatus> GetStatus()
+    public async Task<SweepStatus> GetStatusAsync()
     {
         var definition = state.State.Definition;
         if (definition is not null)
@@ -138,11 +139,11 @@ public sealed class SweepGrain(
     private static ScoringProgress ToScoring(AggregatorProgress? p) =>
         new(p?.TilesDone ?? 0, p?.TileCount ?? 0, p?.LayerPairsDone ?? 0, p?.LayerPairCount ?? 0, p?.SketchesDone ?? 0, p?.SketchCount ?? 0);
 
-    public async Task<IReadOnlyList<MetricMatrix>> GetResults()
+    public async Task<IReadOnlyList<MetricMatrix>> GetResultsAsync()
     {
-        var definition = state.State.Definition ?? throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
+        var definition = state.State.Definition ?? throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
         if (state.State.Phase != SweepPhase.Completed)
-            throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}"
+            throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}"
                 + (state.State.Errors.Count > 0 ? ": " + string.Join("; ", state.State.Errors) : ""));
         var models = Entries(definition);
         var results = new List<MetricMatrix>();
@@ -151,16 +152,16 @@ public sealed class SweepGrain(
         return results;
     }
 
-    public async Task<PairMatrix> GetPair(string metric, string first, string second)
+    public async Task<PairMatrix> GetPairAsync(string metric, string first, string second)
     {
-        var definition = state.State.Definition ?? throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
+        var definition = state.State.Definition ?? throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
         if (state.State.Phase != SweepPhase.Completed)
-            throw new InvalidOperationException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}");
+            throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}");
         var config = definition.Metrics.FirstOrDefault(m => m.Key == metric) ?? definition.Metrics.FirstOrDefault(m => m.Name == metric)
-            ?? throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no metric '{metric}'; it has {string.Join(", ", definition.Metrics.Select(m => m.Key))}");
+            ?? throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' has no metric '{metric}'; it has {string.Join(", ", definition.Metrics.Select(m => m.Key))}");
         var models = Entries(definition);
-        ModelEntry Model(string id) => models.FirstOrDefault(m => m.Id == id)
-            ?? throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no scored model '{id}'; it has {string.Join(", ", models.Select(m => m.Id))}");
+        ImportedModel Model(string id) => models.FirstOrDefault(m => m.Id == id)
+            ?? throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' has no scored model '{id}'; it has {string.Join(", ", models.Select(m => m.Id))}");
         return await Aggregator(definition).GetPairAsync(config, Model(first), Model(second));
     }
 
@@ -187,7 +188,7 @@ public sealed class SweepGrain(
                         catch (Exception e)
                         {
                             importing.Fail(e);
-                            return (model, Features: (FeatureInfo?)null, Error: e.Message);
+                            return (model, Features: (StoredFeatures?)null, Error: e.Message);
                         }
                     }));
                     foreach (var (model, features, error) in imported)
@@ -201,7 +202,7 @@ public sealed class SweepGrain(
                     }
                     await Save();
                 }
-                if (state.State.Imported.Count == 0) throw new InvalidOperationException("no model could be imported");
+                if (state.State.Imported.Count == 0) throw new RefusalException("no model could be imported");
                 state.State.Phase = SweepPhase.Scoring;
                 await Save();
             }
@@ -240,7 +241,7 @@ public sealed class SweepGrain(
         {
             var progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models));
             _progress = progress;
-            if (progress.Failure is { } failure) throw new InvalidOperationException(failure);
+            if (progress.Failure is { } failure) throw new RefusalException(failure);
             if (progress.Complete) return;
             Pause(progress.Outage);
             if (progress.Lost.Count > 0)
@@ -262,13 +263,13 @@ public sealed class SweepGrain(
             logger.LogWarning("sweep {Sweep}: stored features of model {Model} ({Blob}) were lost; importing them again from {Source}", this.GetPrimaryKeyString(), model.Id, info.Blob, source);
             var again = await Import(model, definition);
             if (again.Blob != info.Blob)
-                throw new InvalidOperationException($"model '{model.Id}': its source {source} no longer gives the features this sweep imported ({info.Blob}, now {again.Blob})");
+                throw new RefusalException($"model '{model.Id}': its source {source} no longer gives the features this sweep imported ({info.Blob}, now {again.Blob})");
             state.State.Recoveries.Add($"model '{model.Id}': stored features {info.Blob} were missing or corrupt; recomputed from {source}");
             await Save();
         }
     }
 
-    private async Task<FeatureInfo> Import(ModelSource model, SweepDefinition definition)
+    private async Task<StoredFeatures> Import(ModelDefinition model, SweepDefinition definition)
     {
         var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
         var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Call(() => grain.Import(model.Features!));
@@ -277,7 +278,7 @@ public sealed class SweepGrain(
     }
 
     /// <summary>Starts the model's extraction and polls it, keeping a line of progress for the status.</summary>
-    private async Task<FeatureInfo> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
+    private async Task<StoredFeatures> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
         string ticket = await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
@@ -294,46 +295,33 @@ public sealed class SweepGrain(
             }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
                 (progress.Providers.Count > 0 ? $" on {string.Join(", ", progress.Providers)}" : "");
-            if (progress.Error is { } error) throw new InvalidOperationException(error);
+            if (progress.Error is { } error) throw new RefusalException(error);
             if (progress.Features is { } features) return features;
             await Task.Delay(PollInterval);
         }
     }
 
-    private Task Save() => Call(async () => { await state.WriteStateAsync(); return true; });
+    private Task Save() => Call(() => state.WriteStateAsync());
 
     /// <summary>
     /// One step of the sweep: repeated while the silo under it fails (until the budget is spent) and while
-    /// the store is unavailable (for as long as it is); a refusal or a lost blob goes to the caller.
+    /// the store is unavailable (for as long as it is, the sweep paused); a refusal or a lost blob goes to the caller.
     /// </summary>
-    private async Task<T> Call<T>(Func<Task<T>> step)
-    {
-        var siloDeadline = DateTime.UtcNow + SiloFailureBudget;
-        for (int attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await step();
-            }
-            catch (Exception e) when (!SiloFailures.IsRefusal(e) && SiloFailures.Find<LostBlobException>(e) is null)
-            {
-                if ((SiloFailures.Find<StoreUnavailableException>(e)?.Message ?? await StoreDown()) is { } outage)
-                {
-                    await WaitForStore(outage);
-                    siloDeadline = DateTime.UtcNow + SiloFailureBudget;
-                    continue;
-                }
-                if (DateTime.UtcNow > siloDeadline) throw;
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 200 * attempt)));
-            }
-        }
-    }
+    private Task<T> Call<T>(Func<Task<T>> step) => SiloFailures.Retry(step, budget: SiloFailureBudget, waitOut: WaitOutStore);
 
-    private Task Call(Func<Task> step) => Call(async () => { await step(); return true; });
+    private Task Call(Func<Task> step) => SiloFailures.Retry(step, budget: SiloFailureBudget, waitOut: WaitOutStore);
+
+    /// <summary>When the store is what failed (it says so, or does not answer a probe), waits until it is back.</summary>
+    private async Task<bool> WaitOutStore(Exception e)
+    {
+        if ((SiloFailures.Find<StoreUnavailableException>(e)?.Message ?? await StoreDown()) is not { } outage) return false;
+        await WaitForStore(outage);
+        return true;
+    }
 
     /// <summary>Why the store does not answer now, or null when it does.</summary>
     private async Task<string?> StoreDown() =>
-        await store.ProbeAsync(ProbeTimeout) is { } reason ? $"the activation store {store.Description} is unavailable: {reason}" : null;
+        await store.ProbeAsync(ProbeTimeout) is { } reason ? $"the store {store.Description} is unavailable: {reason}" : null;
 
     /// <summary>Pauses the sweep (the status says why) until the store answers again.</summary>
     private async Task WaitForStore(string outage)
@@ -355,8 +343,8 @@ public sealed class SweepGrain(
     private void Pause(string? outage) => _paused = outage is null ? null : (_paused?.Since ?? DateTime.UtcNow, outage);
 
     /// <summary>The imported models, in the definition's order (failed ones are left out).</summary>
-    private List<ModelEntry> Entries(SweepDefinition definition) =>
-        definition.Models.Where(m => state.State.Imported.ContainsKey(m.Id)).Select(m => new ModelEntry(m.Id, state.State.Imported[m.Id])).ToList();
+    private List<ImportedModel> Entries(SweepDefinition definition) =>
+        definition.Models.Where(m => state.State.Imported.ContainsKey(m.Id)).Select(m => new ImportedModel(m.Id, state.State.Imported[m.Id])).ToList();
 
     private IAggregatorGrain Aggregator(SweepDefinition definition) => GrainFactory.GetGrain<IAggregatorGrain>(definition.Dataset);
 }

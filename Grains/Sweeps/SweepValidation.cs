@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Prh.Contracts;
 using Prh.Alignment.Metrics;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
@@ -21,46 +22,41 @@ public static partial class SweepValidation
     private static void CheckPath(string? path, string field)
     {
         if (path is not null && path.StartsWith("blob:", StringComparison.Ordinal) && !BlobRef.TryParseUri(path, out _))
-            throw new ArgumentException($"{field}: {NotABlob(path)}");
+            throw new RefusalException($"{field}: {NotABlob(path)}");
     }
 
     public static void Check(SweepDefinition definition)
     {
         if (!IsSafeName(definition.Name))
-            throw new ArgumentException($"sweep name '{definition.Name}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+            throw new RefusalException($"sweep name '{definition.Name}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
         if (!IsSafeName(definition.Dataset))
-            throw new ArgumentException($"dataset '{definition.Dataset}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
-        if (definition.Models.Count == 0) throw new ArgumentException("models: a sweep needs at least one model");
-        if (definition.Metrics.Count == 0) throw new ArgumentException("metrics: a sweep needs at least one metric");
+            throw new RefusalException($"dataset '{definition.Dataset}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+        if (definition.Models.Count == 0) throw new RefusalException("models: a sweep needs at least one model");
+        if (definition.Metrics.Count == 0) throw new RefusalException("metrics: a sweep needs at least one metric");
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var model in definition.Models)
         {
             if (!IsSafeName(model.Id))
-                throw new ArgumentException($"model id '{model.Id}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
-            if (!seen.Add(model.Id)) throw new ArgumentException($"model id '{model.Id}' appears twice");
+                throw new RefusalException($"model id '{model.Id}' is not a safe name (letters, digits, '.', '_', '-'; at most 128)");
+            if (!seen.Add(model.Id)) throw new RefusalException($"model id '{model.Id}' appears twice");
             if (string.IsNullOrWhiteSpace(model.Features) == (model.Onnx is null))
-                throw new ArgumentException($"model '{model.Id}': give either features or onnx");
+                throw new RefusalException($"model '{model.Id}': give either features or onnx");
             CheckPath(model.Features, $"model '{model.Id}' features");
             CheckPath(model.Onnx?.Path, $"model '{model.Id}' onnx");
             if (model.Onnx is { } onnx)
             {
-                if (string.IsNullOrWhiteSpace(onnx.Path)) throw new ArgumentException($"model '{model.Id}': onnx is empty");
+                if (string.IsNullOrWhiteSpace(onnx.Path)) throw new RefusalException($"model '{model.Id}': onnx is empty");
                 if ((onnx.Layers is { Count: > 0 }) == !string.IsNullOrWhiteSpace(onnx.LayerOp))
-                    throw new ArgumentException($"model '{model.Id}': give either layers or layer_op");
-                if (onnx.Pool is not ("none" or "mean" or "first" or "last"))
-                    throw new ArgumentException($"model '{model.Id}': pool '{onnx.Pool}' is not one of none, mean, first, last");
+                    throw new RefusalException($"model '{model.Id}': give either layers or layer_op");
+                if (!Enum.IsDefined(onnx.Pool)) throw new RefusalException($"model '{model.Id}': pool {(int)onnx.Pool} is not one of none, mean, first, last");
                 if (definition.Inputs is not { Count: > 0 })
-                    throw new ArgumentException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs");
+                    throw new RefusalException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs");
             }
         }
         foreach (var (name, input) in definition.Inputs ?? new Dictionary<string, string>()) CheckPath(input, $"dataset input '{name}'");
-        if (definition.ShardSize < 1) throw new ArgumentException($"shard_size must be at least 1, got {definition.ShardSize}");
+        if (definition.ShardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {definition.ShardSize}");
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in definition.Metrics)
-        {
-            try { metric.ToSpec(); }
-            catch (AlignmentException e) { throw new ArgumentException($"metric '{metric.Name}': {e.Message}"); }
-            if (!keys.Add(metric.Key)) throw new ArgumentException($"metric '{metric.Key}' appears twice");
-        }
+            if (!keys.Add(metric.Key)) throw new RefusalException($"metric '{metric.Key}' appears twice");
     }
 }

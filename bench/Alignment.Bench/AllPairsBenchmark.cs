@@ -37,7 +37,7 @@ public static class AllPairsBenchmark
         int add = int.Parse(Option(args, "--add") ?? "0", CultureInfo.InvariantCulture);
         int silos = int.Parse(Option(args, "--silos") ?? "0", CultureInfo.InvariantCulture);
         long? budget = Option(args, "--budget") is { } b ? long.Parse(b, CultureInfo.InvariantCulture) : null;
-        var metrics = (Option(args, "--metrics") ?? "mutual_knn@10,cka").Split(',').Select(ParseMetric).ToList();
+        var metrics = (Option(args, "--metrics") ?? "mutual_knn@10,cka").Split(',').Select(MetricSpec.Parse).ToList();
         string scratch = Option(args, "--scratch") ?? Path.Combine(Path.GetTempPath(), $"prh-allpairs-{Guid.NewGuid():N}"[..24]);
         bool keep = args.Contains("--keep");
         Directory.CreateDirectory(scratch);
@@ -49,7 +49,7 @@ public static class AllPairsBenchmark
             double peak = GemmPeak.Measure(Blas.Default);
             Console.WriteLine($"GEMM peak (float64, one single-threaded product per core at once): {peak:F1} GFLOP/s");
 
-            var store = new FileActivationStore(Path.Combine(scratch, "store"));
+            var store = new FileBlobStore(Path.Combine(scratch, "store"));
             var watch = Stopwatch.StartNew();
             var zoo = await Generate(store, 0, m + add, n);
             long featureBytes = zoo.Take(m).Sum(z => z.Blob.Length);
@@ -94,7 +94,7 @@ public static class AllPairsBenchmark
     private sealed record ZooModel(string Id, BlobRef Blob, int Layers, int Width);
 
     /// <summary>Models start..count of the zoo, each a float32 .npy put into the store (two at a time: generation is parallel inside a model too).</summary>
-    private static async Task<List<ZooModel>> Generate(IActivationStore store, int start, int count, int n)
+    private static async Task<List<ZooModel>> Generate(IBlobStore store, int start, int count, int n)
     {
         var models = new ZooModel[count - start];
         await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, _) =>
@@ -118,19 +118,19 @@ public static class AllPairsBenchmark
     /// <summary>The sweep's wall time and when its import ended and its last sketch was built (first poll that saw it).</summary>
     private sealed record SweepRun(double Seconds, SweepStatus Status, double Imported, double Sketched);
 
-    private static async Task<SweepRun> Sweep(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricConfig> metrics)
+    private static async Task<SweepRun> Sweep(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricSpec> metrics)
     {
-        var definition = new SweepDefinition(name, Dataset, models.Select(z => new ModelSource(z.Id, z.Blob.ToUri())).ToList(), metrics);
+        var definition = new SweepDefinition(name, Dataset, models.Select(z => new ModelDefinition(z.Id, z.Blob.ToUri())).ToList(), metrics);
         var grain = cluster.Client.GetGrain<ISweepGrain>(name);
         var watch = Stopwatch.StartNew();
-        await grain.Submit(definition);
+        await grain.SubmitAsync(definition);
         SweepStatus status;
         string? last = null;
         var lastPrint = TimeSpan.Zero;
         double imported = 0, sketched = 0;
         while (true)
         {
-            status = await grain.GetStatus();
+            status = await grain.GetStatusAsync();
             if (imported == 0 && status.Phase != SweepPhase.Importing) imported = watch.Elapsed.TotalSeconds;
             if (sketched == 0 && status.Scoring is { LayerPairCount: > 0, SketchCount: var count, SketchesDone: var done } && done == count) sketched = watch.Elapsed.TotalSeconds;
             string line = SweepProgress.Describe(status);
@@ -165,7 +165,7 @@ public static class AllPairsBenchmark
     }
 
     /// <summary>The largest difference, over every layer pair of a sample of model pairs, between the cluster's stored matrices and compute_score in this process.</summary>
-    private static async Task Compare(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricConfig> metrics, FileActivationStore store)
+    private static async Task Compare(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricSpec> metrics, FileBlobStore store)
     {
         var random = new Random(5);
         // (later model, earlier model): the order compute_alignment computes (cknna's other order is its mirror).
@@ -180,8 +180,8 @@ public static class AllPairsBenchmark
             double worst = 0;
             foreach (var (first, second) in sample)
             {
-                var stored = await grain.GetPair(metric.Key, first.Id, second.Id);
-                var direct = AlignmentScoring.ComputeScore(Sketch(first), Sketch(second), MetricSpec.ForComputeScore(metric.Name, metric.TopK ?? 10, metric.Kernel, metric.Sigma, metric.CcaDim));
+                var stored = await grain.GetPairAsync(metric.Key, first.Id, second.Id);
+                var direct = AlignmentScoring.ComputeScore(Sketch(first), Sketch(second), metric);
                 for (int i = 0; i < stored.Scores.Length; i++)
                     for (int j = 0; j < stored.Scores[i].Length; j++) worst = Math.Max(worst, Math.Abs(stored.Scores[i][j] - direct.Scores[i, j]));
             }
@@ -190,14 +190,14 @@ public static class AllPairsBenchmark
     }
 
     /// <summary>Layer pairs the added models' row holds: for mirrored metrics each added model against every model up to itself, for cycle_knn against every model both ways.</summary>
-    private static long ExpectedRow(IReadOnlyList<ZooModel> zoo, int m, IReadOnlyList<MetricConfig> metrics)
+    private static long ExpectedRow(IReadOnlyList<ZooModel> zoo, int m, IReadOnlyList<MetricSpec> metrics)
     {
         long total = 0;
         foreach (var metric in metrics)
             for (int j = m; j < zoo.Count; j++)
                 for (int i = 0; i < zoo.Count; i++)
                 {
-                    bool mirrored = metric.Name != "cycle_knn";
+                    bool mirrored = metric.Mirrored;
                     if (mirrored && i > j) continue;
                     long pairs = (long)zoo[i].Layers * zoo[j].Layers;
                     total += !mirrored && i < m ? 2 * pairs : pairs;
@@ -205,11 +205,6 @@ public static class AllPairsBenchmark
         return total;
     }
 
-    private static MetricConfig ParseMetric(string text)
-    {
-        string[] parts = text.Split('@');
-        return new MetricConfig(parts[0], parts.Length > 1 ? int.Parse(parts[1], CultureInfo.InvariantCulture) : null);
-    }
 
     private static IReadOnlyDictionary<string, double> Subtract(IReadOnlyDictionary<string, double> after, IReadOnlyDictionary<string, double> before) =>
         after.ToDictionary(p => p.Key, p => p.Value - before.GetValueOrDefault(p.Key));

@@ -150,7 +150,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             var back = DateTime.UtcNow.AddSeconds(10);
             while (DateTime.UtcNow < back)
             {
-                var status = await sweep.GetStatus();
+                var status = await sweep.GetStatusAsync();
                 if (status.Paused is { } p) paused.Add(p);
                 Assert.False(status.IsFinished && status.Phase == SweepPhase.Failed, string.Join("; ", status.Errors));
                 await Task.Delay(250);
@@ -162,7 +162,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         }
         output.WriteLine($"{paused.Count} status polls during the 10 s outage said paused; the last: {paused.LastOrDefault()}");
         Assert.NotEmpty(paused);
-        Assert.Contains($"the activation store azure-blob:{AzuriteFixture.AccountName}/prh is unavailable", paused[^1]);
+        Assert.Contains($"the store azure-blob:{AzuriteFixture.AccountName}/prh is unavailable", paused[^1]);
 
         var watch = Run(["sweep", "watch", "outage", "--cluster", .. cluster.Gateways]);
         outputs.Add(watch.Stdout + watch.Stderr);
@@ -241,7 +241,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)
         {
-            var status = await grain.GetStatus();
+            var status = await grain.GetStatusAsync();
             if (condition(status)) return;
             Assert.False(status.IsFinished, $"sweep {sweep} finished ({status.Phase}) before the fault could be injected");
             Assert.True(DateTime.UtcNow < deadline, $"sweep {sweep} did not get there in 2 minutes");

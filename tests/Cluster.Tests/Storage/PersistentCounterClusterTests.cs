@@ -47,7 +47,7 @@ public sealed class PersistentCounterClusterTests : IDisposable
         }
 
         // Each counter is a document on disk now, named by state and grain.
-        var store = new FileActivationStore(_root);
+        var store = new FileBlobStore(_root);
         Assert.NotNull(await store.ReadDocumentAsync(
             StoreGrainStorage.DocumentName("counter", GrainId.Create("persistentcounter", keys[0]))));
 
@@ -65,7 +65,7 @@ public sealed class PersistentCounterClusterTests : IDisposable
     private async Task<InProcessTestCluster> StartClusterAsync()
     {
         var builder = new InProcessTestClusterBuilder(2);
-        var options = new ActivationStoreOptions { Kind = "file", DataDirectory = _root };
+        var options = new BlobStoreOptions { Kind = "file", DataDirectory = _root };
         builder.ConfigureSilo((_, silo) => silo.AddPrhStorage(options));
         var cluster = builder.Build();
         await cluster.DeployAsync();

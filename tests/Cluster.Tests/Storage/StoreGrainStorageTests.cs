@@ -21,7 +21,7 @@ public sealed class StoreGrainStorageTests : IDisposable
     private readonly GrainId _grain = GrainId.Create("counter", "key-1");
 
     private StoreGrainStorage Storage() => new(
-        new FileActivationStore(_root), _services.GetRequiredService<Serializer>(), _services.GetRequiredService<IActivatorProvider>());
+        new FileBlobStore(_root), _services.GetRequiredService<Serializer>(), _services.GetRequiredService<IActivatorProvider>());
 
     [Fact]
     public async Task Absent_state_reads_as_a_fresh_default_without_record()
@@ -165,7 +165,7 @@ public sealed class StoreGrainStorageTests : IDisposable
     {
         using var services = new ServiceCollection()
             .AddSerializer()
-            .AddPrhStorage(new ActivationStoreOptions { DataDirectory = _root })
+            .AddPrhStorage(new BlobStoreOptions { DataDirectory = _root })
             .BuildServiceProvider();
 
         var prh = services.GetRequiredKeyedService<IGrainStorage>("prh");
@@ -174,8 +174,8 @@ public sealed class StoreGrainStorageTests : IDisposable
         Assert.Same(prh, services.GetRequiredKeyedService<IGrainStorage>(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME));
         Assert.Same(prh, services.GetRequiredService<IGrainStorage>());
         // The configured store, behind the tracing decorator every silo uses.
-        var store = Assert.IsType<Prh.Grains.Telemetry.TracedActivationStore>(services.GetRequiredService<IActivationStore>());
-        Assert.Equal(new FileActivationStore(_root).Description, store.Description);
+        var store = Assert.IsType<Prh.Grains.Telemetry.TracedBlobStore>(services.GetRequiredService<IBlobStore>());
+        Assert.Equal(new FileBlobStore(_root).Description, store.Description);
     }
 
     public void Dispose()

@@ -12,7 +12,7 @@ public sealed class BlobSweepTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_sweep_on_azurite_reproduces_the_reference_and_survives_a_restart()
     {
-        var store = new ActivationStoreOptions
+        var store = new BlobStoreOptions
         {
             Kind = "blob",
             BlobConnectionString = azurite.ConnectionString,
@@ -23,9 +23,9 @@ public sealed class BlobSweepTests(AzuriteFixture azurite)
         try
         {
             var sweep = cluster.Client.GetGrain<ISweepGrain>("blob");
-            await sweep.Submit(SweepTests.Definition("blob", "fixtures", models));
+            await sweep.SubmitAsync(SweepTests.Definition("blob", "fixtures", models));
             Assert.Equal(SweepPhase.Completed, (await SweepTests.Finish(sweep)).Phase);
-            SweepTests.AssertMatchesManifest(await sweep.GetResults(), models);
+            SweepTests.AssertMatchesManifest(await sweep.GetResultsAsync(), models);
         }
         finally
         {
@@ -36,8 +36,8 @@ public sealed class BlobSweepTests(AzuriteFixture azurite)
         try
         {
             var sweep = restarted.Client.GetGrain<ISweepGrain>("blob");
-            Assert.Equal(SweepPhase.Completed, (await sweep.GetStatus()).Phase);
-            SweepTests.AssertMatchesManifest(await sweep.GetResults(), models);
+            Assert.Equal(SweepPhase.Completed, (await sweep.GetStatusAsync()).Phase);
+            SweepTests.AssertMatchesManifest(await sweep.GetResultsAsync(), models);
         }
         finally
         {

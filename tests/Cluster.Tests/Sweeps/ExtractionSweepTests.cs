@@ -1,3 +1,5 @@
+using Prh.Alignment.Metrics;
+using Prh.Extraction;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
@@ -32,25 +34,25 @@ public sealed class ExtractionSweepTests
 
     private static SweepDefinition Definition(string name, string folder, Dictionary<string, string> inputs, int shardSize, bool withBadModels = false)
     {
-        var models = new List<ModelSource>
+        var models = new List<ModelDefinition>
         {
-            new("mlp_a", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: "none")),
-            new("mlp_b", null, new OnnxSource(Path.Combine(folder, "mlp_b.onnx"), Layers: ["layer0/relu", "layer1/relu"], Pool: "none")),
-            new("tokens", null, new OnnxSource(Path.Combine(folder, "tokens.onnx"), LayerOp: "Add", Pool: "mean", Mask: "mask",
+            new("mlp_a", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: Pooling.None)),
+            new("mlp_b", null, new OnnxSource(Path.Combine(folder, "mlp_b.onnx"), Layers: ["layer0/relu", "layer1/relu"], Pool: Pooling.None)),
+            new("tokens", null, new OnnxSource(Path.Combine(folder, "tokens.onnx"), LayerOp: "Add", Pool: Pooling.Mean, Mask: "mask",
                 Inputs: new Dictionary<string, string> { ["x"] = "tokens" })),
         };
         if (withBadModels)
         {
-            models.Add(new("unknown_layer", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), Layers: ["layer9/relu"], Pool: "none")));
-            models.Add(new("truncated", null, new OnnxSource(Path.Combine(folder, "truncated.onnx"), LayerOp: "Relu", Pool: "none")));
+            models.Add(new("unknown_layer", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), Layers: ["layer9/relu"], Pool: Pooling.None)));
+            models.Add(new("truncated", null, new OnnxSource(Path.Combine(folder, "truncated.onnx"), LayerOp: "Relu", Pool: Pooling.None)));
         }
-        return new SweepDefinition(name, "onnx-data", models, [new MetricConfig("mutual_knn", 5), new MetricConfig("cka")], inputs, shardSize);
+        return new SweepDefinition(name, "onnx-data", models, [MetricSpec.Parse("mutual_knn@5"), MetricSpec.Parse("cka")], inputs, shardSize);
     }
 
     private static async Task<Dictionary<string, string>> Run(Orleans.TestingHost.InProcessTestCluster cluster, SweepDefinition definition)
     {
         var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
-        await sweep.Submit(definition);
+        await sweep.SubmitAsync(definition);
         var status = await SweepTests.Finish(sweep);
         Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", status.Errors));
         var hashes = new Dictionary<string, string>();
@@ -85,7 +87,7 @@ public sealed class ExtractionSweepTests
             Assert.Equal(sharded, again);
             Assert.Equal(extracted, TestClusters.PerSilo<ExtractionSessions>(three).Sum(s => s.Service.ShardsExtracted));
 
-            var status = await three.Client.GetGrain<ISweepGrain>("sharded").GetStatus();
+            var status = await three.Client.GetGrain<ISweepGrain>("sharded").GetStatusAsync();
             Assert.Contains(status.Extraction, line => line.StartsWith("tokens: 8/8 shards on CPUExecutionProvider@"));
         }
         finally
@@ -145,8 +147,8 @@ public sealed class ExtractionSweepTests
         NpyFile.Write(Path.Combine(folder, "x.npy"), [n, width], Enumerable.Range(0, n * width).Select(_ => random.NextDouble()).ToArray());
         var inputs = new Dictionary<string, string> { ["x"] = Path.Combine(folder, "x.npy") };
         SweepDefinition Big(string name) => new(name, "big-data",
-            [new("big", null, new OnnxSource(Path.Combine(folder, "big.onnx"), LayerOp: "Relu", Pool: "none"))],
-            [new MetricConfig("mutual_knn", 10)], inputs, ShardSize: 50);
+            [new("big", null, new OnnxSource(Path.Combine(folder, "big.onnx"), LayerOp: "Relu", Pool: Pooling.None))],
+            [MetricSpec.Parse("mutual_knn@10")], inputs, ShardSize: 50);
 
         // Silo 2 (not the primary, which hosts the test cluster's membership) is the GPU silo: it gets every shard.
         var cluster = await TestClusters.Start(TestClusters.FileStore(), 3, gpuSilos: [2]);
@@ -154,13 +156,13 @@ public sealed class ExtractionSweepTests
         try
         {
             var sweep = cluster.Client.GetGrain<ISweepGrain>("kill");
-            await sweep.Submit(Big("kill"));
+            await sweep.SubmitAsync(Big("kill"));
             var gpu = cluster.Silos[2];
             killed = gpu.SiloAddress.ToString();
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (true)
             {
-                var line = (await sweep.GetStatus()).Extraction.FirstOrDefault() ?? "";
+                var line = (await sweep.GetStatusAsync()).Extraction.FirstOrDefault() ?? "";
                 var done = System.Text.RegularExpressions.Regex.Match(line, @": (\d+)/(\d+) shards");
                 if (done.Success && int.Parse(done.Groups[1].Value) > 0)
                 {
@@ -211,16 +213,16 @@ public sealed class ExtractionSweepTests
         {
             var definition = new SweepDefinition("blobs", "onnx-data",
             [
-                new("mlp_path", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: "none")),
-                new("mlp_blob", null, new OnnxSource(names[0], LayerOp: "Relu", Pool: "none")),
+                new("mlp_path", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), LayerOp: "Relu", Pool: Pooling.None)),
+                new("mlp_blob", null, new OnnxSource(names[0], LayerOp: "Relu", Pool: Pooling.None)),
                 new("features_path", features),
                 new("features_blob", names[1]),
-            ], [new MetricConfig("mutual_knn", 5)], inputs, ShardSize: 20);
+            ], [MetricSpec.Parse("mutual_knn@5")], inputs, ShardSize: 20);
             var sweep = cluster.Client.GetGrain<ISweepGrain>("blobs");
-            await sweep.Submit(definition);
+            await sweep.SubmitAsync(definition);
             var status = await SweepTests.Finish(sweep);
             Assert.True(status.Phase == SweepPhase.Completed && status.Errors.Count == 0, string.Join("; ", status.Errors));
-            var matrix = (await sweep.GetResults())[0];
+            var matrix = (await sweep.GetResultsAsync())[0];
             Assert.Equal(1.0, matrix.Scores[0][1], 12); // the same network, so the same features
             Assert.Equal(1.0, matrix.Scores[2][3], 12);
             var path = await Extracted(cluster, definition, "mlp_path");
@@ -242,7 +244,7 @@ public sealed class ExtractionSweepTests
         {
             var definition = Definition("bad", folder, inputs, shardSize: 25, withBadModels: true);
             var sweep = cluster.Client.GetGrain<ISweepGrain>("bad");
-            await sweep.Submit(definition);
+            await sweep.SubmitAsync(definition);
             var status = await SweepTests.Finish(sweep);
             Assert.Equal(SweepPhase.Completed, status.Phase);
             string errors = string.Join("\n", status.Errors);
@@ -250,7 +252,7 @@ public sealed class ExtractionSweepTests
             Assert.Contains("layer9/relu", errors);
             Assert.Contains("model 'truncated'", errors);
             Assert.Contains("truncated.onnx", errors);
-            var results = await sweep.GetResults();
+            var results = await sweep.GetResultsAsync();
             Assert.Equal(["mlp_a", "mlp_b", "tokens"], results[0].Models);
             Assert.All(results, r => Assert.All(r.Scores.Select((row, i) => row[i]), d => Assert.True(d > 0.99)));
 
@@ -258,7 +260,7 @@ public sealed class ExtractionSweepTests
             NpyFile.Write(Path.Combine(folder, "short.npy"), [Samples - 1, Tokens], new double[(Samples - 1) * Tokens]);
             var mismatched = new Dictionary<string, string>(inputs) { ["mask"] = Path.Combine(folder, "short.npy") };
             var other = cluster.Client.GetGrain<ISweepGrain>("bad-inputs");
-            await other.Submit(Definition("bad-inputs", folder, mismatched, shardSize: 25));
+            await other.SubmitAsync(Definition("bad-inputs", folder, mismatched, shardSize: 25));
             var failed = await SweepTests.Finish(other);
             Assert.Equal(SweepPhase.Failed, failed.Phase);
             Assert.Contains("different N", string.Join(" ", failed.Errors));

@@ -1,3 +1,4 @@
+using Prh.Alignment.Metrics;
 using System.Text.Json;
 using Prh.Alignment.Tests.Fixtures;
 using Prh.Contracts.Grains;
@@ -25,8 +26,8 @@ public sealed class SweepTests
 
     internal static SweepDefinition Definition(string name, string dataset, IEnumerable<string> models) => new(
         name, dataset,
-        models.Select(m => new ModelSource(m, FileOf(m))).ToList(),
-        SymmetricMatrices().Select(m => new MetricConfig(m.GetProperty("metric").GetString()!,
+        models.Select(m => new ModelDefinition(m, FileOf(m))).ToList(),
+        SymmetricMatrices().Select(m => MetricSpec.ForComputeScore(m.GetProperty("metric").GetString()!,
             m.GetProperty("metric").GetString()!.Contains("knn") ? m.GetProperty("topk").GetInt32() : null)).ToList());
 
     internal static async Task<SweepStatus> Finish(ISweepGrain sweep)
@@ -34,7 +35,7 @@ public sealed class SweepTests
         var deadline = DateTime.UtcNow.AddMinutes(3);
         while (DateTime.UtcNow < deadline)
         {
-            var status = await sweep.GetStatus();
+            var status = await sweep.GetStatusAsync();
             if (status.Phase == SweepPhase.Failed) Console.WriteLine($"sweep {status.Id} failed: {string.Join("; ", status.Errors)}");
             if (status.IsFinished) return status;
             await Task.Delay(100);
@@ -78,7 +79,7 @@ public sealed class SweepTests
     /// <summary>The matrices of a `prh sweep run --json` document.</summary>
     internal static List<MetricMatrix> ParseResults(JsonElement json, IReadOnlyList<string> models) =>
         json.GetProperty("results").EnumerateArray().Select(r => new MetricMatrix(
-            new MetricConfig(r.GetProperty("metric").GetString()!), models,
+            MetricSpec.ForComputeScore(r.GetProperty("metric").GetString()!, r.TryGetProperty("topk", out var k) && k.ValueKind == JsonValueKind.Number ? k.GetInt32() : 10), models,
             r.GetProperty("scores").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray(),
             r.GetProperty("indices").EnumerateArray().Select(row => row.EnumerateArray()
                 .Select(p => p.ValueKind == JsonValueKind.Null ? null : p.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray()).ToArray())).ToList();
@@ -100,13 +101,13 @@ public sealed class SweepTests
         {
             var models = AllModels();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("vision");
-            await sweep.Submit(Definition("vision", "fixtures", models.SkipLast(1)));
+            await sweep.SubmitAsync(Definition("vision", "fixtures", models.SkipLast(1)));
             var first = await Finish(sweep);
             Assert.Equal(SweepPhase.Completed, first.Phase);
-            AssertMatchesManifest(await sweep.GetResults(), models.SkipLast(1).ToList());
+            AssertMatchesManifest(await sweep.GetResultsAsync(), models.SkipLast(1).ToList());
 
             // Add the last model: exactly its pairs are new (i <= j for the mirrored metrics, every entry for cycle_knn).
-            await sweep.Submit(Definition("vision", "fixtures", models));
+            await sweep.SubmitAsync(Definition("vision", "fixtures", models));
             var second = await Finish(sweep);
             Assert.Equal(SweepPhase.Completed, second.Phase);
             var layers = models.ToDictionary(m => m, m => FixtureSet.Load(FileOf(m)).LayerCount);
@@ -123,13 +124,13 @@ public sealed class SweepTests
             // (cycle_knn is not mirrored) each block against it.
             if (memoryBudget == TestClusters.OneModelBlocks) Assert.Equal(2 * models.Count - 1, second.Scoring!.TileCount);
             Assert.Equal(second.Scoring!.TileCount, second.Scoring.TilesDone);
-            AssertMatchesManifest(await sweep.GetResults(), models);
+            AssertMatchesManifest(await sweep.GetResultsAsync(), models);
 
             // A second sweep over the same models scores nothing new.
             var again = cluster.Client.GetGrain<ISweepGrain>("vision-again");
-            await again.Submit(Definition("vision-again", "fixtures", models));
+            await again.SubmitAsync(Definition("vision-again", "fixtures", models));
             Assert.Equal(SweepPhase.Completed, (await Finish(again)).Phase);
-            Assert.Equal(second.LayerPairsScored, (await again.GetStatus()).LayerPairsScored);
+            Assert.Equal(second.LayerPairsScored, (await again.GetStatusAsync()).LayerPairsScored);
         }
         finally
         {
@@ -147,7 +148,7 @@ public sealed class SweepTests
         try
         {
             var sweep = alone.Client.GetGrain<ISweepGrain>("alone");
-            await sweep.Submit(Definition("alone", "fixtures", models));
+            await sweep.SubmitAsync(Definition("alone", "fixtures", models));
             once = (await Finish(sweep)).LayerPairsScored;
         }
         finally
@@ -160,14 +161,14 @@ public sealed class SweepTests
         {
             var a = cluster.Client.GetGrain<ISweepGrain>("twin-a");
             var b = cluster.Client.GetGrain<ISweepGrain>("twin-b");
-            await Task.WhenAll(a.Submit(Definition("twin-a", "fixtures", models)), b.Submit(Definition("twin-b", "fixtures", models)));
+            await Task.WhenAll(a.SubmitAsync(Definition("twin-a", "fixtures", models)), b.SubmitAsync(Definition("twin-b", "fixtures", models)));
             var (sa, sb) = (await Finish(a), await Finish(b));
             Assert.Equal(SweepPhase.Completed, sa.Phase);
             Assert.Equal(SweepPhase.Completed, sb.Phase);
             Assert.Equal(once, sa.LayerPairsScored); // both see the shared aggregators' count: the pairs of one sweep
             Assert.Equal(once, sb.LayerPairsScored);
-            AssertMatchesManifest(await a.GetResults(), models);
-            AssertMatchesManifest(await b.GetResults(), models);
+            AssertMatchesManifest(await a.GetResultsAsync(), models);
+            AssertMatchesManifest(await b.GetResultsAsync(), models);
         }
         finally
         {
@@ -185,7 +186,7 @@ public sealed class SweepTests
         try
         {
             var sweep = cluster.Client.GetGrain<ISweepGrain>("restart");
-            await sweep.Submit(Definition("restart", "fixtures", models));
+            await sweep.SubmitAsync(Definition("restart", "fixtures", models));
             scored = (await Finish(sweep)).LayerPairsScored;
         }
         finally
@@ -197,10 +198,10 @@ public sealed class SweepTests
         try
         {
             var sweep = restarted.Client.GetGrain<ISweepGrain>("restart");
-            var status = await sweep.GetStatus();
+            var status = await sweep.GetStatusAsync();
             Assert.Equal(SweepPhase.Completed, status.Phase);
             Assert.Equal(scored, status.LayerPairsScored);
-            AssertMatchesManifest(await sweep.GetResults(), models);
+            AssertMatchesManifest(await sweep.GetResultsAsync(), models);
         }
         finally
         {
@@ -218,7 +219,7 @@ public sealed class SweepTests
         try
         {
             var sweep = first.Client.GetGrain<ISweepGrain>("knn");
-            await sweep.Submit(new SweepDefinition("knn", "fixtures", Definition("x", "fixtures", models).Models, [new MetricConfig("mutual_knn", 10)]));
+            await sweep.SubmitAsync(new SweepDefinition("knn", "fixtures", Definition("x", "fixtures", models).Models, [MetricSpec.Parse("mutual_knn@10")]));
             Assert.Equal(SweepPhase.Completed, (await Finish(sweep)).Phase);
             Assert.Equal(models.Count, PiecesBuilt(first)); // one neighbour-list piece per model, whichever silo built it
         }
@@ -232,11 +233,11 @@ public sealed class SweepTests
         {
             // cknna@10 reads the same neighbour lists (k = 10) as mutual_knn@10: nothing is rebuilt.
             var sweep = second.Client.GetGrain<ISweepGrain>("cknna");
-            await sweep.Submit(new SweepDefinition("cknna", "fixtures", Definition("x", "fixtures", models).Models, [new MetricConfig("cknna", 10)]));
+            await sweep.SubmitAsync(new SweepDefinition("cknna", "fixtures", Definition("x", "fixtures", models).Models, [MetricSpec.Parse("cknna@10")]));
             Assert.Equal(SweepPhase.Completed, (await Finish(sweep)).Phase);
             Assert.Equal(0, PiecesBuilt(second));
             Assert.True(TestClusters.PerSilo<Prh.Grains.Aggregation.TileWorker>(second).Sum(w => w.Service.TilesScored) > 0, "no tile was scored");
-            AssertMatchesManifest(await sweep.GetResults(), models);
+            AssertMatchesManifest(await sweep.GetResultsAsync(), models);
         }
         finally
         {
@@ -255,22 +256,23 @@ public sealed class SweepTests
         {
             var models = VisionModels().Take(2).ToList();
             var good = cluster.Client.GetGrain<ISweepGrain>("good");
-            await good.Submit(Definition("good", "fixtures", models));
+            await good.SubmitAsync(Definition("good", "fixtures", models));
             Assert.Equal(SweepPhase.Completed, (await Finish(good)).Phase);
-            var before = await good.GetResults();
+            var before = await good.GetResultsAsync();
 
             // Refused at submission: the message names the field at fault.
-            var metrics = new List<MetricConfig> { new("cka") };
+            var metrics = new List<MetricSpec> { MetricSpec.Parse("cka") };
             async Task<string> Refused(SweepDefinition d) =>
-                (await Assert.ThrowsAnyAsync<Exception>(() => cluster.Client.GetGrain<ISweepGrain>(d.Name).Submit(d))).Message;
+                (await Assert.ThrowsAnyAsync<Exception>(() => cluster.Client.GetGrain<ISweepGrain>(d.Name).SubmitAsync(d))).Message;
             Assert.Contains("'../x'", await Refused(new("bad1", "fixtures", [new("../x", FileOf(models[0]))], metrics)));
             Assert.Contains("appears twice", await Refused(new("bad2", "fixtures", [new("a", FileOf(models[0])), new("a", FileOf(models[1]))], metrics)));
-            Assert.Contains("cosine", await Refused(new("bad3", "fixtures", [new("a", FileOf(models[0]))], [new("cosine")])));
-            Assert.Contains("CKNNA requires topk >= 2", await Refused(new("bad4", "fixtures", [new("a", FileOf(models[0]))], [new("cknna", 1)])));
+            // A metric is parsed where it enters (spec file, console): an unknown one or bad arguments never reach a grain.
+            Assert.Contains("cosine", Assert.Throws<AlignmentException>(() => MetricSpec.Parse("cosine")).Message);
+            Assert.Contains("CKNNA requires topk >= 2", Assert.Throws<AlignmentException>(() => MetricSpec.Parse("cknna@1")).Message);
 
             // Failed while running: a missing file, and a model whose N differs from the dataset's.
             var missing = cluster.Client.GetGrain<ISweepGrain>("missing");
-            await missing.Submit(new("missing", "fixtures", [new("ghost", "/nonexistent/ghost.npy")], metrics));
+            await missing.SubmitAsync(new("missing", "fixtures", [new("ghost", "/nonexistent/ghost.npy")], metrics));
             var failed = await Finish(missing);
             Assert.Equal(SweepPhase.Failed, failed.Phase);
             Assert.Contains("/nonexistent/ghost.npy", string.Join(" ", failed.Errors));
@@ -278,13 +280,13 @@ public sealed class SweepTests
             // A model whose N differs fails alone; the sweep goes on with the others.
             string otherN = FixtureSet.Path(FixtureSet.Array("metric_cases").First().GetProperty("inputs").GetProperty("A").GetString()!);
             var mismatch = cluster.Client.GetGrain<ISweepGrain>("mismatch");
-            await mismatch.Submit(new("mismatch", "fixtures", [new(models[0], FileOf(models[0])), new("small", otherN), new(models[1], FileOf(models[1]))], metrics));
+            await mismatch.SubmitAsync(new("mismatch", "fixtures", [new(models[0], FileOf(models[0])), new("small", otherN), new(models[1], FileOf(models[1]))], metrics));
             var partial = await Finish(mismatch);
             Assert.Equal(SweepPhase.Completed, partial.Phase);
             Assert.Contains("model 'small' has N = 64", string.Join(" ", partial.Errors));
-            Assert.Equal(models, (await mismatch.GetResults())[0].Models);
+            Assert.Equal(models, (await mismatch.GetResultsAsync())[0].Models);
 
-            var after = await good.GetResults();
+            var after = await good.GetResultsAsync();
             for (int m = 0; m < before.Count; m++) Assert.Equal(before[m].Scores, after[m].Scores);
         }
         finally

@@ -13,7 +13,7 @@ public static class TestClusters
 {
     /// <param name="gpuSilos">Which silos, by start order (0 is the primary), publish accelerator=gpu.</param>
     /// <param name="memoryBudget">The silos' tile memory budget (<see cref="TileOptions.MemoryBudget"/>): small ones cut sweeps into many tiles.</param>
-    public static async Task<InProcessTestCluster> Start(ActivationStoreOptions store, short silos = 3, int[]? gpuSilos = null, long? memoryBudget = null)
+    public static async Task<InProcessTestCluster> Start(BlobStoreOptions store, short silos = 3, int[]? gpuSilos = null, long? memoryBudget = null)
     {
         gpuSilos ??= [];
         var builder = new InProcessTestClusterBuilder(silos);
@@ -43,7 +43,7 @@ public static class TestClusters
     /// </summary>
     public const long OneModelBlocks = 1L << 20, SeveralModelBlocks = 6L << 20;
 
-    public static ActivationStoreOptions FileStore(string? directory = null) => new()
+    public static BlobStoreOptions FileStore(string? directory = null) => new()
     {
         Kind = "file",
         DataDirectory = directory ?? Directory.CreateTempSubdirectory("prh-cluster-").FullName,

@@ -1,3 +1,4 @@
+using Prh.Alignment.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -41,7 +42,7 @@ public sealed class TileSweepTests
         {
             var models = SweepTests.AllModels();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("unwatched");
-            await sweep.Submit(SweepTests.Definition("unwatched", "fixtures", models));
+            await sweep.SubmitAsync(SweepTests.Definition("unwatched", "fixtures", models));
 
             // Nobody asks anything for a while: the grains that are idle meanwhile (the models, once imported) are collected.
             var management = cluster.Client.GetGrain<IManagementGrain>(0);
@@ -57,11 +58,11 @@ public sealed class TileSweepTests
             await Task.Delay(TimeSpan.FromSeconds(20));
 
             // Asked only now: it completed by itself (a stalled sweep would be resumed by this call, not finished).
-            var status = await sweep.GetStatus();
+            var status = await sweep.GetStatusAsync();
             Assert.True(status.Phase == SweepPhase.Completed, $"the sweep was {status.Phase} when first asked: {SweepProgressLine(status)}");
             Assert.True(status.Scoring!.TileCount > 10, $"only {status.Scoring.TileCount} tiles");
             Assert.Equal(status.Scoring.TileCount, status.Scoring.TilesDone);
-            SweepTests.AssertMatchesManifest(await sweep.GetResults(), models);
+            SweepTests.AssertMatchesManifest(await sweep.GetResultsAsync(), models);
         }
         finally
         {
@@ -76,13 +77,13 @@ public sealed class TileSweepTests
     {
         var store = TestClusters.FileStore();
         var models = SweepTests.VisionModels();
-        var metrics = new List<MetricConfig> { new("mutual_knn", 10), new("cka") };
+        var metrics = new List<MetricSpec> { MetricSpec.Parse("mutual_knn@10"), MetricSpec.Parse("cka") };
         var cluster = await TestClusters.Start(store, silos: 2, memoryBudget: TestClusters.OneModelBlocks);
         string victim = models[^1]; // vis_d: wide enough (D = 128 at N = 128) for its kernels to be stored
         try
         {
             var first = cluster.Client.GetGrain<ISweepGrain>("first");
-            await first.Submit(new SweepDefinition("first", "fixtures", models.Select(m => new ModelSource(m, SweepTests.FileOf(m))).ToList(), metrics));
+            await first.SubmitAsync(new SweepDefinition("first", "fixtures", models.Select(m => new ModelDefinition(m, SweepTests.FileOf(m))).ToList(), metrics));
             Assert.Equal(SweepPhase.Completed, (await SweepTests.Finish(first)).Phase);
         }
         finally
@@ -91,8 +92,8 @@ public sealed class TileSweepTests
         }
 
         // Flip a byte in each of the victim's stored pieces (neighbour lists and kernels).
-        var files = new FileActivationStore(store.DataDirectory!);
-        var features = new FeatureInfo(new BlobRef(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim)))), 0), "npy", 0, []);
+        var files = new FileBlobStore(store.DataDirectory!);
+        var features = new StoredFeatures(new BlobRef(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim)))), 0), "npy", 0, []);
         var manifest = JsonSerializer.Deserialize<SketchManifest>((await files.ReadDocumentAsync(SketchStore.ManifestName(features)))!.Content)!;
         Assert.NotNull(manifest.Kernels["ip"]);
         var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => { BlobRef.TryParseUri(uri, out var b); return b; }).ToList();
@@ -110,11 +111,11 @@ public sealed class TileSweepTests
         try
         {
             var second = again.Client.GetGrain<ISweepGrain>("second");
-            await second.Submit(new SweepDefinition("second", "fixtures", models.Select(m => new ModelSource(m, SweepTests.FileOf(m))).ToList(),
-                [.. metrics, new MetricConfig("cknna", 10), new MetricConfig("unbiased_cka")]));
+            await second.SubmitAsync(new SweepDefinition("second", "fixtures", models.Select(m => new ModelDefinition(m, SweepTests.FileOf(m))).ToList(),
+                [.. metrics, MetricSpec.Parse("cknna@10"), MetricSpec.Parse("unbiased_cka")]));
             var status = await SweepTests.Finish(second);
             Assert.Equal(SweepPhase.Completed, status.Phase);
-            SweepTests.AssertMatchesManifest(await second.GetResults(), models);
+            SweepTests.AssertMatchesManifest(await second.GetResultsAsync(), models);
             Assert.True(TestClusters.PerSilo<TileWorker>(again).Sum(w => w.Service.PiecesBuilt) >= 2, "the corrupt pieces were not built again");
             foreach (var piece in pieces) // the right bytes are back under the pieces' names
                 Assert.Equal(piece.Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(files.LocalPath(piece)!))));
@@ -133,21 +134,21 @@ public sealed class TileSweepTests
         {
             var models = SweepTests.VisionModels();
             var sweep = cluster.Client.GetGrain<ISweepGrain>("pairs");
-            await sweep.Submit(SweepTests.Definition("pairs", "fixtures", models));
+            await sweep.SubmitAsync(SweepTests.Definition("pairs", "fixtures", models));
             Assert.Equal(SweepPhase.Completed, (await SweepTests.Finish(sweep)).Phase);
-            var results = await sweep.GetResults();
+            var results = await sweep.GetResultsAsync();
             foreach (var metric in results)
             {
                 // [i][j] of the matrix is compute_score(models[j], models[i]): the pair (j, i)'s best.
                 int i = 0, j = models.Count - 1;
-                var pair = await sweep.GetPair(metric.Metric.Key, models[j], models[i]);
+                var pair = await sweep.GetPairAsync(metric.Metric.Key, models[j], models[i]);
                 Assert.Equal(metric.Scores[i][j], pair.BestScore);
                 Assert.Equal(metric.Indices[i][j], pair.BestIndices);
                 Assert.Equal(Prh.Alignment.IO.FeatureFile.Load(SweepTests.FileOf(models[j])).LayerCount, pair.Scores.Length);
                 Assert.Equal(pair.BestScore, pair.Scores.SelectMany(r => r).Where(double.IsFinite).DefaultIfEmpty(0).Max());
                 // The other order: computed for cycle_knn; for a mirrored metric (cknna too) the computed order transposed,
                 // with the matrix's mirrored entry as its best.
-                var other = await sweep.GetPair(metric.Metric.Key, models[i], models[j]);
+                var other = await sweep.GetPairAsync(metric.Metric.Key, models[i], models[j]);
                 Assert.Equal(pair.Scores.Length, other.Scores[0].Length);
                 if (metric.Metric.Name != "cycle_knn")
                 {
@@ -157,8 +158,8 @@ public sealed class TileSweepTests
                     Assert.Equal(metric.Indices[j][i], other.BestIndices);
                 }
             }
-            await Assert.ThrowsAnyAsync<Exception>(() => sweep.GetPair("cka", models[0], "nobody"));
-            await Assert.ThrowsAnyAsync<Exception>(() => sweep.GetPair("svcca", models[0], models[1]));
+            await Assert.ThrowsAnyAsync<Exception>(() => sweep.GetPairAsync("cka", models[0], "nobody"));
+            await Assert.ThrowsAnyAsync<Exception>(() => sweep.GetPairAsync("svcca", models[0], models[1]));
         }
         finally
         {

@@ -42,7 +42,7 @@ public sealed class TracingTests
                 trace = root.TraceId;
                 var models = SweepTests.AllModels();
                 var sweep = cluster.Client.GetGrain<ISweepGrain>("traced");
-                await sweep.Submit(SweepTests.Definition("traced", "fixtures", models));
+                await sweep.SubmitAsync(SweepTests.Definition("traced", "fixtures", models));
                 status = await SweepTests.Finish(sweep);
             }
             Assert.Equal(SweepPhase.Completed, status.Phase);

@@ -6,12 +6,12 @@ using Prh.Grains.Storage;
 namespace Prh.Cluster.Tests.Storage;
 
 /// <summary>
-/// What every <see cref="IActivationStore"/> must do; run once per implementation by the subclasses below.
+/// What every <see cref="IBlobStore"/> must do; run once per implementation by the subclasses below.
 /// xunit makes a new instance per test, so each test gets a fresh store.
 /// </summary>
-public abstract class ActivationStoreContractTests
+public abstract class BlobStoreContractTests
 {
-    protected abstract IActivationStore CreateStore();
+    protected abstract IBlobStore CreateStore();
 
     /// <summary>Changes the stored bytes of <paramref name="blob"/> behind the store's back.</summary>
     protected abstract Task CorruptAsync(BlobRef blob);

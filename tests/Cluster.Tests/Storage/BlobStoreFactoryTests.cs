@@ -2,17 +2,17 @@ using Prh.Grains.Storage;
 
 namespace Prh.Cluster.Tests.Storage;
 
-public sealed class ActivationStoreFactoryTests
+public sealed class BlobStoreFactoryTests
 {
     [Fact]
     public void Defaults_are_a_file_store_in_prh_data()
     {
-        var options = new ActivationStoreOptions();
+        var options = new BlobStoreOptions();
 
         Assert.Equal("file", options.Kind);
         Assert.Equal("./prh-data", options.DataDirectory);
         Assert.Equal("prh", options.Container);
-        Assert.Equal("Store", ActivationStoreOptions.SectionName);
+        Assert.Equal("Store", BlobStoreOptions.SectionName);
     }
 
     [Fact]
@@ -21,9 +21,9 @@ public sealed class ActivationStoreFactoryTests
         var root = Directory.CreateTempSubdirectory("prh-factory-").FullName;
         try
         {
-            var store = ActivationStoreFactory.Create(new ActivationStoreOptions { Kind = "file", DataDirectory = root });
+            var store = BlobStoreFactory.Create(new BlobStoreOptions { Kind = "file", DataDirectory = root });
 
-            Assert.Equal(root, Assert.IsType<FileActivationStore>(store).RootDirectory);
+            Assert.Equal(root, Assert.IsType<FileBlobStore>(store).RootDirectory);
         }
         finally
         {
@@ -34,14 +34,14 @@ public sealed class ActivationStoreFactoryTests
     [Fact]
     public void Blob_kind_with_a_connection_string_makes_a_blob_store_without_leaking_the_key()
     {
-        var options = new ActivationStoreOptions
+        var options = new BlobStoreOptions
         {
             Kind = "blob",
             Container = "things",
             BlobConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};BlobEndpoint=http://127.0.0.1:1/{AzuriteFixture.AccountName};",
         };
 
-        var store = Assert.IsType<BlobActivationStore>(ActivationStoreFactory.Create(options));
+        var store = Assert.IsType<AzureBlobStore>(BlobStoreFactory.Create(options));
 
         Assert.Equal($"azure-blob:{AzuriteFixture.AccountName}/things", store.Description);
     }
@@ -49,9 +49,9 @@ public sealed class ActivationStoreFactoryTests
     [Fact]
     public void Blob_kind_with_an_account_url_makes_a_blob_store()
     {
-        var options = new ActivationStoreOptions { Kind = "blob", BlobAccountUrl = "https://myaccount.blob.core.windows.net" };
+        var options = new BlobStoreOptions { Kind = "blob", BlobAccountUrl = "https://myaccount.blob.core.windows.net" };
 
-        var store = Assert.IsType<BlobActivationStore>(ActivationStoreFactory.Create(options));
+        var store = Assert.IsType<AzureBlobStore>(BlobStoreFactory.Create(options));
 
         Assert.Equal("azure-blob:myaccount/prh", store.Description);
     }
@@ -59,7 +59,7 @@ public sealed class ActivationStoreFactoryTests
     [Fact]
     public void Blob_kind_without_an_account_names_both_settings()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => ActivationStoreFactory.Create(new ActivationStoreOptions { Kind = "blob" }));
+        var e = Assert.Throws<InvalidOperationException>(() => BlobStoreFactory.Create(new BlobStoreOptions { Kind = "blob" }));
 
         Assert.Contains("Store:BlobConnectionString", e.Message);
         Assert.Contains("Store:BlobAccountUrl", e.Message);
@@ -70,7 +70,7 @@ public sealed class ActivationStoreFactoryTests
     [InlineData("")]
     public void Unknown_kind_names_the_setting(string kind)
     {
-        var e = Assert.Throws<InvalidOperationException>(() => ActivationStoreFactory.Create(new ActivationStoreOptions { Kind = kind }));
+        var e = Assert.Throws<InvalidOperationException>(() => BlobStoreFactory.Create(new BlobStoreOptions { Kind = kind }));
 
         Assert.Contains("Store:Kind", e.Message);
     }
@@ -78,7 +78,7 @@ public sealed class ActivationStoreFactoryTests
     [Fact]
     public void File_kind_without_a_directory_names_the_setting()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => ActivationStoreFactory.Create(new ActivationStoreOptions { DataDirectory = " " }));
+        var e = Assert.Throws<InvalidOperationException>(() => BlobStoreFactory.Create(new BlobStoreOptions { DataDirectory = " " }));
 
         Assert.Contains("Store:DataDirectory", e.Message);
     }

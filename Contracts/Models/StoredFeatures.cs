@@ -7,8 +7,8 @@ namespace Prh.Contracts.Models;
 /// width, and the clamp threshold of compute_score's preparation (|x| at the 0.95 quantile over the whole
 /// model), found while every value was checked on import (null where it was not, as for extracted features).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("prh.FeatureInfo")]
-public sealed record FeatureInfo(
+[GenerateSerializer, Immutable, Alias("prh.StoredFeatures")]
+public sealed record StoredFeatures(
     [property: Id(0)] BlobRef Blob,
     [property: Id(1)] string Format,
     [property: Id(2)] int SampleCount,
@@ -16,12 +16,12 @@ public sealed record FeatureInfo(
     [property: Id(4)] double? Threshold = null)
 {
     /// <summary>Equal by content, the widths element by element.</summary>
-    public bool Equals(FeatureInfo? other) => other is not null && Blob == other.Blob && Format == other.Format
+    public bool Equals(StoredFeatures? other) => other is not null && Blob == other.Blob && Format == other.Format
         && SampleCount == other.SampleCount && LayerWidths.AsSpan().SequenceEqual(other.LayerWidths) && Threshold == other.Threshold;
 
     public override int GetHashCode() => HashCode.Combine(Blob, Format, SampleCount, LayerWidths.Length);
 }
 
 /// <summary>A model of a dataset with its stored features.</summary>
-[GenerateSerializer, Immutable, Alias("prh.ModelEntry")]
-public sealed record ModelEntry([property: Id(0)] string Id, [property: Id(1)] FeatureInfo Features);
+[GenerateSerializer, Immutable, Alias("prh.ImportedModel")]
+public sealed record ImportedModel([property: Id(0)] string Id, [property: Id(1)] StoredFeatures Features);

@@ -3,8 +3,8 @@ using Azure.Storage.Blobs;
 
 namespace Prh.Grains.Storage;
 
-/// <summary>Which activation store to use, bound from the configuration section <see cref="SectionName"/>.</summary>
-public sealed class ActivationStoreOptions
+/// <summary>Which store to use, bound from the configuration section <see cref="SectionName"/>.</summary>
+public sealed class BlobStoreOptions
 {
     public const string SectionName = "Store";
 
@@ -48,9 +48,9 @@ public sealed class ActivationStoreOptions
     }
 }
 
-public static class ActivationStoreFactory
+public static class BlobStoreFactory
 {
-    public static IActivationStore Create(ActivationStoreOptions o)
+    public static IBlobStore Create(BlobStoreOptions o)
     {
         ArgumentNullException.ThrowIfNull(o);
         switch (o.Kind?.Trim().ToLowerInvariant())
@@ -58,32 +58,32 @@ public static class ActivationStoreFactory
             case "file":
                 if (string.IsNullOrWhiteSpace(o.DataDirectory))
                 {
-                    throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:DataDirectory must be set for the file store");
+                    throw new InvalidOperationException($"{BlobStoreOptions.SectionName}:DataDirectory must be set for the file store");
                 }
-                return new FileActivationStore(o.DataDirectory);
+                return new FileBlobStore(o.DataDirectory);
             case "blob":
                 if (string.IsNullOrWhiteSpace(o.Container))
                 {
-                    throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:Container must be set for the blob store");
+                    throw new InvalidOperationException($"{BlobStoreOptions.SectionName}:Container must be set for the blob store");
                 }
                 if (!string.IsNullOrWhiteSpace(o.BlobConnectionString))
                 {
-                    return new BlobActivationStore(new BlobContainerClient(o.BlobConnectionString, o.Container, o.BlobClientOptions()));
+                    return new AzureBlobStore(new BlobContainerClient(o.BlobConnectionString, o.Container, o.BlobClientOptions()));
                 }
                 if (!string.IsNullOrWhiteSpace(o.BlobAccountUrl))
                 {
                     if (!Uri.TryCreate(o.BlobAccountUrl, UriKind.Absolute, out var account))
                     {
-                        throw new InvalidOperationException($"{ActivationStoreOptions.SectionName}:BlobAccountUrl '{o.BlobAccountUrl}' is not an absolute URL");
+                        throw new InvalidOperationException($"{BlobStoreOptions.SectionName}:BlobAccountUrl '{o.BlobAccountUrl}' is not an absolute URL");
                     }
                     var service = new BlobServiceClient(account, new DefaultAzureCredential(), o.BlobClientOptions());
-                    return new BlobActivationStore(service.GetBlobContainerClient(o.Container));
+                    return new AzureBlobStore(service.GetBlobContainerClient(o.Container));
                 }
                 throw new InvalidOperationException(
-                    $"{ActivationStoreOptions.SectionName}:BlobConnectionString or {ActivationStoreOptions.SectionName}:BlobAccountUrl must be set when {ActivationStoreOptions.SectionName}:Kind is 'blob'");
+                    $"{BlobStoreOptions.SectionName}:BlobConnectionString or {BlobStoreOptions.SectionName}:BlobAccountUrl must be set when {BlobStoreOptions.SectionName}:Kind is 'blob'");
             default:
                 throw new InvalidOperationException(
-                    $"{ActivationStoreOptions.SectionName}:Kind is '{o.Kind}'; it must be 'file' or 'blob'");
+                    $"{BlobStoreOptions.SectionName}:Kind is '{o.Kind}'; it must be 'file' or 'blob'");
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Prh.Grains.Storage;
 /// (grain state, indices), mutable under ETag concurrency. Implementations: the file system (the
 /// embedded default) and Azure Blob Storage.
 /// </summary>
-public interface IActivationStore
+public interface IBlobStore
 {
     /// <summary>Where the store is, for logs and status; never holds credentials.</summary>
     string Description { get; }

@@ -4,11 +4,11 @@ using Prh.Grains.Storage;
 
 namespace Prh.Cluster.Tests.Storage;
 
-public sealed class FileActivationStoreTests : ActivationStoreContractTests, IDisposable
+public sealed class FileBlobStoreTests : BlobStoreContractTests, IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("prh-store-").FullName;
 
-    protected override IActivationStore CreateStore() => new FileActivationStore(_root);
+    protected override IBlobStore CreateStore() => new FileBlobStore(_root);
 
     protected override async Task CorruptAsync(BlobRef blob)
     {
@@ -34,7 +34,7 @@ public sealed class FileActivationStoreTests : ActivationStoreContractTests, IDi
     {
         var etag = await CreateStore().WriteDocumentAsync("persisted/doc", Encoding.UTF8.GetBytes("kept"), null);
 
-        var document = await new FileActivationStore(_root).ReadDocumentAsync("persisted/doc");
+        var document = await new FileBlobStore(_root).ReadDocumentAsync("persisted/doc");
 
         Assert.Equal("kept", Encoding.UTF8.GetString(document!.Content));
         Assert.Equal(etag, document.ETag);

@@ -4,8 +4,8 @@ using Prh.Grains.Storage;
 
 namespace Prh.Grains.Telemetry;
 
-/// <summary>An <see cref="IActivationStore"/> whose reads and writes are spans (bytes, blob, store) and counted bytes.</summary>
-public sealed class TracedActivationStore(IActivationStore inner) : IActivationStore
+/// <summary>An <see cref="IBlobStore"/> whose reads and writes are spans (bytes, blob, store) and counted bytes.</summary>
+public sealed class TracedBlobStore(IBlobStore inner) : IBlobStore
 {
     public string Description => inner.Description;
 

@@ -7,19 +7,19 @@ using Prh.Contracts.Storage;
 namespace Prh.Grains.Storage;
 
 /// <summary>
-/// The activation store in one Azure Blob Storage container: blobs at <c>blobs/sha256/{hash}</c>,
+/// The store in one Azure Blob Storage container: blobs at <c>blobs/sha256/{hash}</c>,
 /// documents at <c>documents/{name}</c>, their ETags the service's own (they change on every write,
 /// even of equal content). Conditional writes use the service's If-Match / If-None-Match, so they are
 /// atomic across every silo that shares the container. Transient failures are retried by the client's
-/// retry policy (<see cref="ActivationStoreOptions"/> tunes it); what is left after it is a
+/// retry policy (<see cref="BlobStoreOptions"/> tunes it); what is left after it is a
 /// <see cref="StoreUnavailableException"/> naming the store, never its credentials.
 /// </summary>
-public sealed partial class BlobActivationStore : IActivationStore
+public sealed partial class AzureBlobStore : IBlobStore
 {
     private readonly BlobContainerClient _container;
     private volatile bool _containerReady;
 
-    public BlobActivationStore(BlobContainerClient container)
+    public AzureBlobStore(BlobContainerClient container)
     {
         _container = container ?? throw new ArgumentNullException(nameof(container));
         // Account and container name only: the client's URI may carry a SAS, and the key is never in it.

@@ -5,7 +5,7 @@ using Prh.Contracts.Storage;
 namespace Prh.Grains.Storage;
 
 /// <summary>
-/// The activation store on a local (or shared) file system, the embedded default.
+/// The store on a local (or shared) file system, the embedded default.
 /// <para>Layout under the root directory:</para>
 /// <list type="bullet">
 /// <item><c>blobs/sha256/{first 2 hex}/{hash}</c>: the blob's bytes, nothing else.</item>
@@ -19,7 +19,7 @@ namespace Prh.Grains.Storage;
 /// Every write goes to a temporary file in the target directory, then is renamed over the target, so a
 /// reader sees the old file or the new one, never a partial one; documents are flushed to disk first.
 /// </summary>
-public sealed class FileActivationStore : IActivationStore
+public sealed class FileBlobStore : IBlobStore
 {
     private const string DocumentSuffix = "~doc";
     private const string LockSuffix = "~lock";
@@ -29,7 +29,7 @@ public sealed class FileActivationStore : IActivationStore
     private readonly string _blobRoot;
     private readonly string _documentRoot;
 
-    public FileActivationStore(string rootDirectory)
+    public FileBlobStore(string rootDirectory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(rootDirectory);
         RootDirectory = Path.GetFullPath(rootDirectory);

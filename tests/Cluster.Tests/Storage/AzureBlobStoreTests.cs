@@ -5,14 +5,14 @@ using Prh.Grains.Storage;
 namespace Prh.Cluster.Tests.Storage;
 
 [Collection(AzuriteCollection.Name)]
-public sealed class BlobActivationStoreTests(AzuriteFixture azurite) : ActivationStoreContractTests
+public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreContractTests
 {
     // A fresh container per test (xunit makes an instance per test), so tests never see each other's data.
     private readonly string _containerName = $"t{Guid.NewGuid():N}";
 
     private BlobContainerClient Container() => new(azurite.ConnectionString, _containerName);
 
-    protected override IActivationStore CreateStore() => new BlobActivationStore(Container());
+    protected override IBlobStore CreateStore() => new AzureBlobStore(Container());
 
     protected override async Task CorruptAsync(BlobRef blob)
     {
@@ -44,12 +44,12 @@ public sealed class BlobActivationStoreTests(AzuriteFixture azurite) : Activatio
     public async Task An_unreachable_store_is_StoreUnavailable_naming_the_store_and_never_its_key()
     {
         // Nothing listens on this port: every request is refused, and the (short) retry policy gives up.
-        var options = new ActivationStoreOptions
+        var options = new BlobStoreOptions
         {
             Kind = "blob", Container = "down", RetryAttempts = 1, RetryDelay = TimeSpan.FromMilliseconds(10), NetworkTimeout = TimeSpan.FromSeconds(2),
             BlobConnectionString = azurite.ConnectionString.Replace($":{azurite.Port}/", $":{Sweeps.PrhProcesses.FreePort()}/"),
         };
-        var store = ActivationStoreFactory.Create(options);
+        var store = BlobStoreFactory.Create(options);
         var calls = new Func<Task>[]
         {
             () => store.PutAsync(new byte[] { 1 }), () => store.GetAsync(new BlobRef(new string('a', 64), 1)),
@@ -59,7 +59,7 @@ public sealed class BlobActivationStoreTests(AzuriteFixture azurite) : Activatio
         foreach (var call in calls)
         {
             var e = await Assert.ThrowsAsync<StoreUnavailableException>(call);
-            Assert.StartsWith($"the activation store azure-blob:{AzuriteFixture.AccountName}/down is unavailable: ", e.Message);
+            Assert.StartsWith($"the store azure-blob:{AzuriteFixture.AccountName}/down is unavailable: ", e.Message);
             Assert.DoesNotContain(AzuriteFixture.AccountKey, e.ToString());
         }
         string? reason = await store.ProbeAsync(TimeSpan.FromSeconds(5));
