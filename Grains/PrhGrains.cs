@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Placement;
 using Prh.Grains.Aggregation;
-using Prh.Grains.Extraction;
+using Prh.Grains.Onnx;
 using Prh.Grains.Storage;
 
 namespace Prh.Grains;
@@ -24,7 +24,7 @@ public static class PrhGrains
         silo.Services.AddSingleton<LocalBlobs>();
         silo.Services.AddSingleton<SketchStore>();
         silo.Services.AddSingleton<TileWorker>();
-        silo.Services.AddSingleton<ExtractionSessions>();
+        silo.Services.AddSingleton<OnnxSessions>();
         silo.Services.AddPlacementFilter<AcceleratorPlacementFilterStrategy, AcceleratorPlacementFilterDirector>(ServiceLifetime.Singleton);
         silo.Services.AddPlacementFilter<SiloPlacementFilterStrategy, SiloPlacementFilterDirector>(ServiceLifetime.Singleton);
         return silo;

@@ -16,14 +16,22 @@ public static class NpyFile
     private const int ArrayAlign = 64;
     private const int GrowthAxisMaxDigits = 21;
 
-    public static Tensor Read(string path) => Read(path, (shape, dtype, stream) =>
+    /// <summary>True when <paramref name="content"/> starts as a .npy file does (for bytes whose name does not say, such as a stored blob).</summary>
+    public static bool IsNpy(ReadOnlySpan<byte> content) => content.StartsWith(Magic);
+
+    public static Tensor Read(string path) => Read(path, WholeTensor(path));
+
+    /// <summary>The array of a file's bytes already in memory (<paramref name="path"/> names it in errors and gives the tensor its name).</summary>
+    public static Tensor Read(string path, byte[] content) => Read(path, content, WholeTensor(path));
+
+    private static Func<int[], TensorDType, Stream, Tensor> WholeTensor(string path) => (shape, dtype, stream) =>
     {
         var values = GC.AllocateUninitializedArray<double>(checked((int)TensorCodec.SaturatingCount(shape)));
         int bad = TensorCodec.ReadValues(stream, dtype, values);
         if (bad >= 0)
             throw new TensorFileException(path, TensorCodec.DescribeNonFinite(shape, bad, values[bad]));
         return new Tensor(System.IO.Path.GetFileNameWithoutExtension(path), shape, dtype, values);
-    });
+    };
 
     /// <summary>
     /// Validates the header against the file (size included) and hands the data, positioned at its

@@ -426,39 +426,3 @@ internal static class TensorCodec
         }
     }
 }
-
-/// <summary>
-/// Writes to a temporary file beside the target and renames it over the target on
-/// <see cref="Commit"/>, so a failed or interrupted write never leaves a half-written file behind.
-/// </summary>
-internal sealed class AtomicFileWriter : IDisposable
-{
-    private readonly string _target;
-    private readonly string _temp;
-    private bool _committed;
-
-    public AtomicFileWriter(string path)
-    {
-        _target = System.IO.Path.GetFullPath(path);
-        _temp = _target + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        Stream = new FileStream(_temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-    }
-
-    public FileStream Stream { get; }
-
-    public void Commit()
-    {
-        Stream.Dispose();
-        File.Move(_temp, _target, overwrite: true);
-        _committed = true;
-    }
-
-    public void Dispose()
-    {
-        Stream.Dispose();
-        if (!_committed)
-        {
-            try { File.Delete(_temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-        }
-    }
-}

@@ -47,6 +47,10 @@ public sealed record OnnxSource(
         && (Layers ?? []).SequenceEqual(other.Layers ?? []) && Contents.SameMap(Inputs, other.Inputs);
 
     public override int GetHashCode() => HashCode.Combine(Path, LayerOp, Pool, Mask);
+
+    /// <summary>What is taken from the model: layers, pooling, mask and the input mapping (with the model's content, it names an extraction).</summary>
+    public string Selection => string.Join("\n", string.Join(",", Layers ?? []), LayerOp, PoolingNames.Name(Pool), Mask,
+        string.Join(",", (Inputs ?? new Dictionary<string, string>()).OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")));
 }
 
 internal static class Contents

@@ -1,3 +1,4 @@
+using Prh.Alignment.IO;
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
@@ -89,7 +90,7 @@ public sealed class LocalBlobs(IBlobStore store, IOptions<TileOptions> options, 
         {
             lock (_lock)
                 if (Touch(path)) return path;
-            await LocalCopies.Write(await store.GetAsync(blob), path);
+            await AtomicFileWriter.WriteAsync(path, await store.GetAsync(blob));
             lock (_lock)
             {
                 _copies.AddFirst((path, blob.Length));

@@ -45,7 +45,6 @@ public sealed record SketchManifest
 /// </summary>
 public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<SketchStore> logger)
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
     private readonly SemaphoreSlim _grams = new(1);
     private long _piecesBuilt;
 
@@ -58,10 +57,8 @@ public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<Sket
     /// <summary>The model's stored sketch, or null when there is none (or it cannot be read: it is then built again).</summary>
     public async Task<SketchManifest?> ReadAsync(StoredFeatures model)
     {
-        if (await store.ReadDocumentAsync(ManifestName(model)) is not { } document) return null;
-        var manifest = Parse(document.Content);
-        if (manifest is null) logger.LogWarning("the stored sketch manifest of {Model} is not readable; building the sketch again", model.Blob);
-        return manifest;
+        return await store.ReadAsync<SketchManifest>(ManifestName(model),
+            () => logger.LogWarning("the stored sketch manifest of {Model} is not readable; building the sketch again", model.Blob));
     }
 
     /// <summary>Builds and stores what <paramref name="request"/> asks of the model and its stored sketch lacks; returns the pieces built.</summary>
@@ -216,37 +213,9 @@ public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<Sket
 
     private static bool IsEmpty(SketchRequest r) => r.NeighbourColumns == 0 && r.Kernels.Count == 0 && r.SvccaDimensions.Count == 0;
 
-    /// <summary>Changes the model's manifest under ETag concurrency (another silo may be recording pieces of the same model).</summary>
-    private async Task Record(StoredFeatures model, Func<SketchManifest, SketchManifest> change, SketchManifest? fresh)
-    {
-        string name = ManifestName(model);
-        for (int attempt = 1; ; attempt++)
-        {
-            var document = await store.ReadDocumentAsync(name);
-            var current = (document is null ? null : Parse(document.Content)) ?? fresh;
-            if (current is null) return;
-            try
-            {
-                await store.WriteDocumentAsync(name, JsonSerializer.SerializeToUtf8Bytes(change(current), Json), document?.ETag);
-                return;
-            }
-            catch (DocumentConflictException) when (attempt < 10)
-            {
-            }
-        }
-    }
-
-    private static SketchManifest? Parse(byte[] content)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<SketchManifest>(content, Json);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Changes the model's manifest (another silo may be recording pieces of the same model); <paramref name="fresh"/> where there is none yet.</summary>
+    private Task Record(StoredFeatures model, Func<SketchManifest, SketchManifest> change, SketchManifest? fresh) =>
+        store.UpdateAsync<SketchManifest>(ManifestName(model), current => (current ?? fresh) is { } manifest ? change(manifest) : null);
 
     private static Dictionary<string, T> Merge<T>(Dictionary<string, T> a, Dictionary<string, T> b)
     {

@@ -1,3 +1,4 @@
+using Prh.Alignment.IO;
 using System.Security.Cryptography;
 using System.Text;
 using Prh.Contracts.Storage;
@@ -54,7 +55,9 @@ public sealed class FileBlobStore : IBlobStore
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Concurrent puts of the same content each rename their own temp file; the bytes are equal, so
         // whichever rename lands last changes nothing a reader can see.
-        await WriteAtomicallyAsync(path, ReadOnlyMemory<byte>.Empty, content, flushToDisk: false, cancellationToken).ConfigureAwait(false);
+        // Blobs are not flushed to disk (a few seconds of disk time per gigabyte here): one a crash truncated
+        // fails its hash on the next read, is discarded and is computed again.
+        await AtomicFileWriter.WriteAsync(path, content, flushToDisk: false, cancellationToken: cancellationToken).ConfigureAwait(false);
         return blob;
     }
 
@@ -145,7 +148,8 @@ public sealed class FileBlobStore : IBlobStore
         HeaderMagic.CopyTo(header, 0);
         Encoding.ASCII.GetBytes(etag, header.AsSpan(HeaderMagic.Length));
         header[^1] = (byte)'\n';
-        await WriteAtomicallyAsync(path, header, content, flushToDisk: true, cancellationToken).ConfigureAwait(false);
+        // Documents are flushed first: a crash never leaves a named but empty document.
+        await AtomicFileWriter.WriteAsync(path, content, flushToDisk: true, header, cancellationToken).ConfigureAwait(false);
         return etag;
     }
 
@@ -205,32 +209,6 @@ public sealed class FileBlobStore : IBlobStore
             throw new InvalidDataException($"{path} is not a store document (bad header)");
         }
         return (Encoding.ASCII.GetString(bytes[HeaderMagic.Length..newline]), newline + 1);
-    }
-
-    /// <summary>
-    /// Writes to a temporary name and renames. Documents are flushed to disk first, so a crash never
-    /// leaves a named but empty document; blobs are not (a few seconds of disk time per gigabyte here):
-    /// a blob a crash truncated fails its hash on the next read, is discarded and is computed again.
-    /// </summary>
-    private static async Task WriteAtomicallyAsync(string path, ReadOnlyMemory<byte> header, ReadOnlyMemory<byte> content, bool flushToDisk, CancellationToken cancellationToken)
-    {
-        // Same directory as the target, so the rename never crosses file systems and stays atomic.
-        var temp = $"{path}~tmp.{Guid.NewGuid():N}";
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
-            {
-                await stream.WriteAsync(header, cancellationToken).ConfigureAwait(false);
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                if (flushToDisk) stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
     }
 
     private static async Task<FileStream> AcquireLockAsync(string name, string documentPath, CancellationToken cancellationToken)

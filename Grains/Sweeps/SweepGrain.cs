@@ -272,8 +272,8 @@ public sealed class SweepGrain(
     private async Task<StoredFeatures> Import(ModelDefinition model, SweepDefinition definition)
     {
         var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
-        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Call(() => grain.Import(model.Features!));
-        await Call(() => GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset).Register(model.Id, info.SampleCount));
+        var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Call(() => grain.ImportAsync(model.Features!));
+        await Call(() => GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset).RegisterAsync(model.Id, info.SampleCount));
         return info;
     }
 
@@ -281,16 +281,16 @@ public sealed class SweepGrain(
     private async Task<StoredFeatures> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
         var inputs = definition.Inputs ?? new Dictionary<string, string>();
-        string ticket = await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
+        string ticket = await Call(() => grain.StartExtractionAsync(onnx, inputs, definition.ShardSize));
         while (true)
         {
-            var progress = await Call(() => grain.GetExtraction(ticket));
+            var progress = await Call(() => grain.GetExtractionAsync(ticket));
             // A model grain re-activated elsewhere (its silo went away) has no extraction, and one that met
             // the store out has stopped: start it again; the shards already stored are found, not extracted again.
             if (progress is null || progress.Outage is not null)
             {
                 if (progress?.Outage is { } outage) await WaitForStore(outage);
-                await Call(() => grain.StartExtraction(onnx, inputs, definition.ShardSize));
+                await Call(() => grain.StartExtractionAsync(onnx, inputs, definition.ShardSize));
                 continue;
             }
             _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +

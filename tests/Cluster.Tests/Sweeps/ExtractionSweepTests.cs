@@ -2,9 +2,10 @@ using Prh.Alignment.Metrics;
 using Prh.Extraction;
 using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
+using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction.Onnx;
-using Prh.Grains.Extraction;
+using Prh.Grains.Onnx;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -68,7 +69,7 @@ public sealed class ExtractionSweepTests
     {
         var grain = cluster.Client.GetGrain<IModelGrain>($"{definition.Dataset}/{model}");
         var source = definition.Models.Single(m => m.Id == model).Onnx!;
-        return await grain.GetExtraction(await grain.StartExtraction(source, definition.Inputs!, definition.ShardSize));
+        return await grain.GetExtractionAsync(await grain.StartExtractionAsync(source, definition.Inputs!, definition.ShardSize));
     }
 
     [Fact]
@@ -80,12 +81,12 @@ public sealed class ExtractionSweepTests
         try
         {
             sharded = await Run(three, Definition("sharded", folder, inputs, shardSize: 7));
-            long extracted = TestClusters.PerSilo<ExtractionSessions>(three).Sum(s => s.Service.ShardsExtracted);
+            long extracted = TestClusters.PerSilo<OnnxSessions>(three).Sum(s => s.Service.ShardsExtracted);
             Assert.Equal(3 * (Samples + 6) / 7, extracted); // 8 shards per model
 
             var again = await Run(three, Definition("sharded-again", folder, inputs, shardSize: 7));
             Assert.Equal(sharded, again);
-            Assert.Equal(extracted, TestClusters.PerSilo<ExtractionSessions>(three).Sum(s => s.Service.ShardsExtracted));
+            Assert.Equal(extracted, TestClusters.PerSilo<OnnxSessions>(three).Sum(s => s.Service.ShardsExtracted));
 
             var status = await three.Client.GetGrain<ISweepGrain>("sharded").GetStatusAsync();
             Assert.Contains(status.Extraction, line => line.StartsWith("tokens: 8/8 shards on CPUExecutionProvider@"));
@@ -114,7 +115,7 @@ public sealed class ExtractionSweepTests
         try
         {
             await Run(marked, Definition("gpu", folder, inputs, shardSize: 5));
-            var silos = TestClusters.PerSilo<ExtractionSessions>(marked);
+            var silos = TestClusters.PerSilo<OnnxSessions>(marked);
             Assert.Equal(1, silos.Count(s => s.Metadata.GetValueOrDefault("accelerator") == "gpu"));
             Assert.All(silos, s => Assert.Equal(s.Metadata.GetValueOrDefault("accelerator") == "gpu", s.Service.ShardsExtracted > 0));
         }
@@ -127,7 +128,7 @@ public sealed class ExtractionSweepTests
         try
         {
             await Run(unmarked, Definition("cpu", folder, inputs, shardSize: 5));
-            Assert.True(TestClusters.PerSilo<ExtractionSessions>(unmarked).Count(s => s.Service.ShardsExtracted > 0) >= 2,
+            Assert.True(TestClusters.PerSilo<OnnxSessions>(unmarked).Count(s => s.Service.ShardsExtracted > 0) >= 2,
                 "30 shard activations all landed on one silo");
         }
         finally

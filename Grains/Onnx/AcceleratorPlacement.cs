@@ -2,7 +2,7 @@ using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Runtime.Placement;
 
-namespace Prh.Grains.Extraction;
+namespace Prh.Grains.Onnx;
 
 /// <summary>
 /// Places a grain on silos whose metadata says <c>accelerator=gpu</c> when there are any, on any

@@ -3,21 +3,20 @@ using Microsoft.Extensions.Logging;
 using Prh.Contracts;
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
-using Prh.Contracts.Grains;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction;
 using Prh.Grains.Storage;
 
-namespace Prh.Grains.Extraction;
+namespace Prh.Grains.Onnx;
 
 /// <summary>
-/// Per silo: one ONNX Runtime session per (model, layers, pooling, mask), created on first use and
+/// Per silo: one ONNX Runtime session per model and selection (layers, pooling, mask), created on first use and
 /// reused by every shard; runs a shard's extraction on the thread pool and counts the shards it ran.
 /// </summary>
-public sealed class ExtractionSessions(IBlobStore store, ILogger<ExtractionSessions> logger) : IDisposable
+public sealed class OnnxSessions(IBlobStore store, ILogger<OnnxSessions> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<(FeatureExtractor Extractor, SemaphoreSlim Gate)>>> _sessions = new();
-    private readonly string _folder = Directory.CreateTempSubdirectory("prh-shards-").FullName;
     private long _shardsExtracted;
 
     /// <summary>Shards this silo has run through a model (cached outputs are not counted).</summary>
@@ -44,7 +43,7 @@ public sealed class ExtractionSessions(IBlobStore store, ILogger<ExtractionSessi
     private Task<(FeatureExtractor, SemaphoreSlim)> Session(ShardRequest request)
     {
         var source = request.Source;
-        string key = $"{request.Model.Sha256}|{string.Join(",", source.Layers ?? [])}|{source.LayerOp}|{PoolingNames.Name(source.Pool)}|{source.Mask}";
+        string key = $"{request.Model.Sha256}\n{source.Selection}";
         return _sessions.GetOrAdd(key, _ => new Lazy<Task<(FeatureExtractor, SemaphoreSlim)>>(async () =>
         {
             byte[] model = await store.GetAsync(request.Model);
@@ -61,11 +60,10 @@ public sealed class ExtractionSessions(IBlobStore store, ILogger<ExtractionSessi
         })).Value;
     }
 
-    /// <summary>The shard's tensors under the model's input names (a dataset input of the same name unless mapped).</summary>
+    /// <summary>The shard's tensors under the model's input names (a dataset input of the same name unless mapped), read from the store's bytes.</summary>
     private async Task<Dictionary<string, Tensor>> ShardInputs(ShardRequest request, FeatureExtractor extractor)
     {
-        string path = await LocalCopies.Ensure(store, request.Shard, Path.Combine(_folder, $"{request.Shard.Sha256}.safetensors"));
-        var dataset = SafetensorsFile.Read(path).ToDictionary(t => t.Name);
+        var dataset = SafetensorsFile.Read($"shard {request.Shard}", await store.GetAsync(request.Shard)).ToDictionary(t => t.Name);
         var inputs = new Dictionary<string, Tensor>();
         foreach (var input in extractor.Inputs)
         {
