@@ -1,4 +1,5 @@
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 
 namespace Prh.Contracts.Aggregation;
@@ -8,7 +9,8 @@ namespace Prh.Contracts.Aggregation;
 /// pair is scored and stored; the tiles and layer pairs of that work done so far, and the model sketches;
 /// <see cref="Outage"/> says why it waits on the store; <see cref="Lost"/> names feature blobs found
 /// missing or corrupt, whose work waits until they are imported again; <see cref="Failure"/> is the first
-/// failed pair's error (the sweep fails with it).
+/// failed pair's error (the sweep fails with it); <see cref="LayerPairsScored"/> counts every layer pair the
+/// aggregator has scored for any work.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.AggregatorProgress")]
 public sealed record AggregatorProgress(
@@ -21,7 +23,14 @@ public sealed record AggregatorProgress(
     [property: Id(6)] long LayerPairCount,
     [property: Id(7)] int SketchesDone,
     [property: Id(8)] int SketchCount,
-    [property: Id(9)] string? Failure);
+    [property: Id(9)] string? Failure,
+    [property: Id(10)] long LayerPairsScored,
+    [property: Id(11)] string Work)
+{
+    /// <summary>The name of the work of these metrics over these models (their keys and feature hashes), which progress reports carry.</summary>
+    public static string WorkOf(IEnumerable<MetricSpec> metrics, IEnumerable<ImportedModel> models) =>
+        ContentKey.Of(metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
+}
 
 /// <summary>Work an aggregator has done since it was created, counted where it was recorded.</summary>
 [GenerateSerializer, Immutable, Alias("prh.AggregatorCounters")]

@@ -18,15 +18,16 @@ public interface IAggregatorGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Schedules what compute_alignment(models, models) needs for each metric and does not have yet;
-    /// returns at once. A pair that failed stays failed (its error is what GetProgressAsync reports)
-    /// unless <paramref name="retryFailed"/>.
+    /// returns at once. A pair that failed stays failed (its error is what the progress reports) unless
+    /// <paramref name="retryFailed"/>. The sweep <paramref name="follower"/> is told the work's progress
+    /// (<see cref="ISweepGrain.ProgressedAsync"/>) as tiles are recorded, until it ends.
     /// </summary>
     [Alias("EnsureAsync")]
-    Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed);
+    Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed, string? follower);
 
-    /// <summary>Where the metrics' pairs of <paramref name="models"/> stand.</summary>
+    /// <summary>Where the metrics' pairs of <paramref name="models"/> stand (planned again, and followed, if this activation does not know the work).</summary>
     [Alias("GetProgressAsync")]
-    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models);
+    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, string? follower);
 
     /// <summary>The feature blobs have been recomputed into the store: the work waiting for them may go on.</summary>
     [Alias("RecoveredAsync")]

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Prh.Contracts.Sweeps;
 
 namespace Prh.Contracts.Grains;
@@ -23,4 +24,8 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>One model pair's whole layer x layer matrix for a metric (name or key): compute_score(prep(first), prep(second)); only once completed.</summary>
     [Alias("GetPair")]
     Task<Aggregation.PairMatrix> GetPairAsync(string metric, string first, string second);
+
+    /// <summary>The dataset's aggregator tells where the sweep's scoring stands (one-way: it never waits for the sweep).</summary>
+    [Alias("Progressed"), OneWay]
+    Task ProgressedAsync(Aggregation.AggregatorProgress progress);
 }

@@ -59,6 +59,7 @@ public sealed class AggregatorGrain(
     /// <summary>Jobs given to a silo at once: the next one waits in its worker's queue, so no silo idles between jobs.</summary>
     private const int JobsPerSilo = 2;
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan TellInterval = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     private Dictionary<PairKey, (PairSummary Pair, int Tile)>? _index;
@@ -68,6 +69,7 @@ public sealed class AggregatorGrain(
     private readonly Dictionary<PairKey, string> _covered = []; // pairs of tiles not yet recorded, by job
     private readonly Dictionary<string, SketchRequest> _sketched = []; // features whose stored sketch holds at least this
     private readonly Dictionary<PairKey, string> _failures = [];
+    private readonly Dictionary<string, MetricSpec> _metrics = []; // by key, for the metrics' rules (mirrored, symmetric)
     private readonly Dictionary<string, Work> _work = [];
     private readonly Dictionary<string, string> _lastBlock = []; // per silo, the models of its last tile's first block
     private readonly List<(Job Job, JobOutcome Outcome)> _unrecorded = []; // tiles scored while the store was out
@@ -85,24 +87,54 @@ public sealed class AggregatorGrain(
         public bool IsTile => Request.Tile is not null;
     }
 
-    /// <summary>One Ensure'd set of metrics and models: the tiles planned for it, for its progress.</summary>
+    /// <summary>
+    /// One Ensure'd set of metrics and models and where it stands, kept as its tiles are recorded (so its
+    /// progress costs nothing to tell): the pairs it still waits for with their layer pairs, its tiles and
+    /// sketch jobs, its first failure, and the sweeps that follow it.
+    /// </summary>
     private sealed class Work(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
     {
+        public string Key { get; } = WorkKey(metrics, models);
         public IReadOnlyList<MetricSpec> Metrics { get; } = metrics;
         public IReadOnlyList<ImportedModel> Models { get; } = models;
         public HashSet<string> Tiles { get; } = [];
         public HashSet<string> Sketches { get; } = [];
         public HashSet<string> Done { get; } = [];
+        public Dictionary<PairKey, long> Waiting { get; } = [];
+        public long LayerPairCount { get; set; }
+        public long LayerPairsDone { get; set; }
+        public string? Failure { get; set; }
+        public HashSet<string> Followers { get; } = [];
+        public DateTime LastTold { get; set; }
     }
 
-    public async Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed)
+    public async Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed, string? follower)
     {
         var index = await Index();
         string workKey = WorkKey(metrics, models);
         if (!_work.TryGetValue(workKey, out var work)) _work[workKey] = work = new Work(metrics, models);
+        if (follower is not null) work.Followers.Add(follower);
+        foreach (var metric in metrics) _metrics[metric.Key] = metric;
         var needed = metrics.Select(m => Needed(m, models).ToList()).ToList();
         if (retryFailed)
             foreach (var (key, _, _) in needed.SelectMany(n => n)) _failures.Remove(key);
+
+        // The work's progress from here on is kept as tiles are recorded: counted once, now.
+        work.Waiting.Clear();
+        (work.LayerPairCount, work.LayerPairsDone, work.Failure) = (0, 0, null);
+        for (int m = 0; m < metrics.Count; m++)
+            foreach (var (key, first, second) in needed[m])
+            {
+                long layerPairs = (long)models[first].Features.LayerWidths.Length * models[second].Features.LayerWidths.Length;
+                work.LayerPairCount += layerPairs;
+                if (Scored(index, key, metrics[m]) is not null) work.LayerPairsDone += layerPairs;
+                else
+                {
+                    work.Waiting[key] = layerPairs;
+                    if (work.Failure is null && _failures.TryGetValue(key, out string? error))
+                        work.Failure = $"{metrics[m].Key} of {models[first].Id} x {models[second].Id}: {error}";
+                }
+            }
 
         // Each metric's pairs that nothing has, nor is computing, nor waits for.
         var lostModels = _lost.Values.SelectMany(l => l.Job.Models).ToHashSet();
@@ -120,7 +152,11 @@ public sealed class AggregatorGrain(
             }
             masks.Add(mask);
         }
-        if (!any) return;
+        if (!any)
+        {
+            Tell();
+            return;
+        }
 
         int n = models[0].Features.SampleCount;
         var request = SketchRequest.For(metrics.Select(m => m), n);
@@ -169,6 +205,7 @@ public sealed class AggregatorGrain(
         logger.LogInformation("aggregator {Dataset}: {Tiles} tiles planned for {Pairs} pairs of {Models} models", this.GetPrimaryKeyString(),
             plans.Count, masks.Sum(m => m.Count), models.Count);
         await Dispatch();
+        Tell();
     }
 
     /// <summary>A sketch job for the model unless its stored sketch (or one being built) holds what the request asks.</summary>
@@ -206,33 +243,40 @@ public sealed class AggregatorGrain(
         }
     }
 
-    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
+    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, string? follower)
     {
         // An aggregator re-activated (its silo went away) has no record of the work in flight: plan it again.
-        if (!_work.ContainsKey(WorkKey(metrics, models))) await EnsureAsync(metrics, models, retryFailed: false);
+        if (!_work.TryGetValue(WorkKey(metrics, models), out var work) || follower is not null && !work.Followers.Contains(follower))
+            await EnsureAsync(metrics, models, retryFailed: false, follower);
         if (_saved < _changes) await TrySave();
-        var index = await Index();
-        var work = _work[WorkKey(metrics, models)];
-        long done = 0, total = 0;
-        bool complete = _saved == _changes;
-        string? failure = null;
-        foreach (var metric in metrics)
-            foreach (var (key, first, second) in Needed(metric, models))
-            {
-                long layerPairs = (long)models[first].Features.LayerWidths.Length * models[second].Features.LayerWidths.Length;
-                total += layerPairs;
-                if (Scored(index, key, metric) is not null) done += layerPairs;
-                else
-                {
-                    complete = false;
-                    if (failure is null && _failures.TryGetValue(key, out string? error))
-                        failure = $"{metric.Key} of {models[first].Id} x {models[second].Id}: {error}";
-                }
-            }
-        var lostHere = _lost.Values.Where(l => l.Job.Models.Any(m => models.Any(x => x.Features.Blob.Sha256 == m))).Select(l => l.Blob).Distinct().ToList();
+        return Progress(_work[WorkKey(metrics, models)]);
+    }
+
+    private AggregatorProgress Progress(Work work)
+    {
+        var lost = _lost.Values.Where(l => l.Job.Models.Any(m => work.Models.Any(x => x.Features.Blob.Sha256 == m))).Select(l => l.Blob).Distinct().ToList();
         int sketchesDone = work.Sketches.Count(s => !_pending.Any(j => j.Request.Id == s) && !_running.ContainsKey(s) && !_lost.ContainsKey(s));
-        return new AggregatorProgress(complete, _outage, lostHere, work.Tiles.Count(work.Done.Contains), work.Tiles.Count, done, total,
-            sketchesDone, work.Sketches.Count, failure);
+        return new AggregatorProgress(work.Waiting.Count == 0 && _saved == _changes, _outage, lost, work.Tiles.Count(work.Done.Contains), work.Tiles.Count,
+            work.LayerPairsDone, work.LayerPairCount, sketchesDone, work.Sketches.Count, work.Failure, state.State.LayerPairsScored, work.Key);
+    }
+
+    /// <summary>
+    /// Tells each work's followers where it stands: at once when it has ended (done or failed), otherwise at
+    /// most every half second, and every second from the keep-alive timer while work is outstanding. One-way
+    /// calls: a sweep that went away costs nothing here.
+    /// </summary>
+    private void Tell()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var work in _work.Values)
+        {
+            if (work.Followers.Count == 0) continue;
+            var progress = Progress(work);
+            bool ended = progress.Complete || progress.Failure is not null;
+            if (!ended && now - work.LastTold < TellInterval) continue;
+            work.LastTold = now;
+            foreach (string sweep in work.Followers) GrainFactory.GetGrain<ISweepGrain>(sweep).ProgressedAsync(progress).Ignore();
+        }
     }
 
     public async Task RecoveredAsync(IReadOnlyList<BlobRef> features)
@@ -244,6 +288,7 @@ public sealed class AggregatorGrain(
             _pending.AddFirst(job);
         }
         await Dispatch();
+        Tell();
     }
 
     public async Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models)
@@ -334,6 +379,7 @@ public sealed class AggregatorGrain(
             }
         }
         await Dispatch();
+        Tell();
     }
 
     /// <summary>A scored tile into the index and the state (one write); pairs of metrics the models refused fail.</summary>
@@ -354,7 +400,12 @@ public sealed class AggregatorGrain(
         }
         state.State.Tiles.Add(tile);
         int t = state.State.Tiles.Count - 1;
-        foreach (var pair in pairs) index[new PairKey(pair.MetricKey, pair.First, pair.Second)] = (pair, t);
+        foreach (var pair in pairs)
+        {
+            var key = new PairKey(pair.MetricKey, pair.First, pair.Second);
+            index[key] = (pair, t);
+            Arrived(key);
+        }
         state.State.PairsScored += tile.Pairs;
         state.State.LayerPairsScored += tile.LayerPairs;
         foreach (var key in job.Pairs) _covered.Remove(key);
@@ -366,6 +417,18 @@ public sealed class AggregatorGrain(
         await TrySave();
     }
 
+    /// <summary>A pair is scored: the works waiting for it (or, for a symmetric metric, for its other order) have it.</summary>
+    private void Arrived(PairKey key)
+    {
+        var reversed = key with { First = key.Second, Second = key.First };
+        bool symmetric = _metrics.TryGetValue(key.Metric, out var metric) && metric.Symmetric;
+        foreach (var work in _work.Values)
+            if (work.Waiting.Remove(key, out long layerPairs) || symmetric && work.Waiting.Remove(reversed, out layerPairs))
+            {
+                work.LayerPairsDone += layerPairs;
+            }
+    }
+
     private void Fail(Job job, IReadOnlyList<PairKey> pairs, string error)
     {
         logger.LogWarning("job {Job} failed: {Error}", job.Request.Id, error);
@@ -373,6 +436,12 @@ public sealed class AggregatorGrain(
         {
             _failures[key] = error;
             _covered.Remove(key);
+            foreach (var work in _work.Values)
+                if (work.Failure is null && work.Waiting.ContainsKey(key))
+                {
+                    string Id(string sha) => work.Models.First(m => m.Features.Blob.Sha256 == sha).Id;
+                    work.Failure = $"{key.Metric} of {Id(key.First)} x {Id(key.Second)}: {error}";
+                    }
         }
         if (!job.IsTile)
         {
@@ -453,6 +522,7 @@ public sealed class AggregatorGrain(
             _pending.AddFirst(job);
         }
         await Dispatch();
+        Tell();
         if (!Outstanding)
         {
             _timer?.Dispose();
@@ -547,8 +617,7 @@ public sealed class AggregatorGrain(
 
     private static string BlockKey(IReadOnlyList<StoredFeatures> models) => string.Join(",", models.Select(m => m.Blob.Sha256));
 
-    private static string WorkKey(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models) =>
-        JobId("work", metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
+    private static string WorkKey(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models) => AggregatorProgress.WorkOf(metrics, models);
 
     private static string JobId(string kind, IEnumerable<string> parts) =>
         $"{kind}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..24]}";

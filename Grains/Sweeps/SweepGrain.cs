@@ -26,6 +26,9 @@ public sealed class SweepState
 
     /// <summary>The scoring's progress when the sweep last stored its state (its end, for a finished sweep).</summary>
     [Id(8)] public ScoringProgress? Scoring { get; set; }
+
+    /// <summary>Layer pairs the dataset's aggregator had scored, for any sweep, when this one last stored its state.</summary>
+    [Id(9)] public long LayerPairsScored { get; set; }
 }
 
 /// <summary>
@@ -48,14 +51,18 @@ public sealed class SweepGrain(
 {
     private const string ResumeReminder = "prh.sweep.resume";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the sweep waits to be told of its scoring before it asks the aggregator.</summary>
+    private static readonly TimeSpan SilenceLimit = TimeSpan.FromSeconds(10);
     private const int ImportsAtOnce = 4;
     private static readonly TimeSpan SiloFailureBudget = TimeSpan.FromMinutes(2);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private Task? _running;
     private IGrainTimer? _keepAlive;
     private (DateTime Since, string Outage)? _paused;
-    private long _layerPairs;
     private AggregatorProgress? _progress;
+    private string? _work;
+    private TaskCompletionSource _told = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -115,25 +122,16 @@ public sealed class SweepGrain(
         await Run();
     }
 
-    public async Task<SweepStatus> GetStatusAsync()
+    /// <summary>What this grain knows, asking no one: the scoring's progress is what the aggregator last told.</summary>
+    public Task<SweepStatus> GetStatusAsync()
     {
         var definition = state.State.Definition;
-        if (definition is not null)
-        {
-            try
-            {
-                _layerPairs = (await Aggregator(definition).GetCountersAsync()).LayerPairsScored;
-            }
-            catch (Exception e) when (!SiloFailures.IsRefusal(e))
-            {
-                // An aggregator that cannot activate now (its silo or the store is down): the last count stands.
-            }
-        }
-        return new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
+        return Task.FromResult(new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
-            state.State.MetricsDone, definition?.Metrics.Count ?? 0, _layerPairs, state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
+            state.State.MetricsDone, definition?.Metrics.Count ?? 0, _progress?.LayerPairsScored ?? state.State.LayerPairsScored,
+            state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
             _paused is { } paused ? $"since {paused.Since:HH:mm:ss}Z: {paused.Outage}" : null, state.State.Recoveries.ToList(),
-            _progress is { } live ? ToScoring(live) : state.State.Scoring ?? ToScoring(null));
+            _progress is { } live ? ToScoring(live) : state.State.Scoring ?? ToScoring(null)));
     }
 
     private static ScoringProgress ToScoring(AggregatorProgress? p) =>
@@ -214,6 +212,7 @@ public sealed class SweepGrain(
             }
             state.State.MetricsDone = definition.Metrics.Count;
             state.State.Scoring = ToScoring(_progress);
+            state.State.LayerPairsScored = _progress?.LayerPairsScored ?? state.State.LayerPairsScored;
             state.State.Phase = SweepPhase.Completed;
         }
         catch (Exception e)
@@ -227,30 +226,46 @@ public sealed class SweepGrain(
     }
 
     /// <summary>
-    /// Has the dataset's aggregator score every metric's pairs, following its progress (an aggregator
-    /// re-activated after its silo died plans its lost work again when asked). Features it reports lost
-    /// are imported again from their source; a failed pair fails the sweep.
+    /// Has the dataset's aggregator score every metric's pairs, following what it tells of its progress.
+    /// Told nothing for a while (the aggregator's silo went away, and with it the record that this sweep
+    /// follows), the sweep asks, which plans the lost work again. Features reported lost are imported again
+    /// from their source; a failed pair fails the sweep.
     /// </summary>
     private async Task Score(SweepDefinition definition)
     {
         var aggregator = Aggregator(definition);
         var models = Entries(definition);
+        string id = this.GetPrimaryKeyString();
+        _work = AggregatorProgress.WorkOf(definition.Metrics, models);
         // Once per sweep: a pair that failed for an earlier sweep gets another try.
-        await Call(() => aggregator.EnsureAsync(definition.Metrics, models, retryFailed: true));
+        await Call(() => aggregator.EnsureAsync(definition.Metrics, models, retryFailed: true, follower: id));
+        var recovering = new HashSet<BlobRef>();
         while (true)
         {
-            var progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models));
-            _progress = progress;
+            var told = _told.Task;
+            if (await Task.WhenAny(told, Task.Delay(SilenceLimit)) != told || _progress is null)
+                _progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models, follower: id));
+            _told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var progress = _progress;
             if (progress.Failure is { } failure) throw new RefusalException(failure);
             if (progress.Complete) return;
             Pause(progress.Outage);
-            if (progress.Lost.Count > 0)
+            var lost = progress.Lost.Where(recovering.Add).ToList();
+            if (lost.Count > 0)
             {
-                await Recover(definition, progress.Lost);
-                await Call(() => aggregator.RecoveredAsync(progress.Lost));
+                await Recover(definition, lost);
+                await Call(() => aggregator.RecoveredAsync(lost));
             }
-            await Task.Delay(PollInterval);
+            recovering.IntersectWith(progress.Lost);
         }
+    }
+
+    public Task ProgressedAsync(AggregatorProgress progress)
+    {
+        if (progress.Work != _work) return Task.CompletedTask; // a report on an earlier run's work
+        _progress = progress;
+        _told.TrySetResult();
+        return Task.CompletedTask;
     }
 
     /// <summary>Imports again, from their sources, the models whose stored features were lost; their content (and so their pairs' keys) comes back the same.</summary>
