@@ -16,9 +16,10 @@ namespace Prh.Silo;
 /// <summary>
 /// What a silo serves over HTTP on <c>Health:Port</c> (off when 0), with ASP.NET Core's own parts:
 /// <c>/healthz/live</c> and <c>/healthz/ready</c> (health checks: 200 while the process runs, and 200 only
-/// while the silo is an active cluster member, 503 before it joins and once it shuts down), <c>/metrics</c>
-/// (OpenTelemetry's Prometheus exporter: this process's Prh meter since it started) and,
-/// with <c>Dashboard:Enabled</c>, the Orleans Dashboard under <see cref="DashboardPath"/>.
+/// while the silo is an active cluster member, else 503), <c>/metrics</c> (OpenTelemetry's Prometheus
+/// exporter: this process's Prh meter since it started) and, with <c>Dashboard:Enabled</c>, the Orleans
+/// Dashboard under <see cref="DashboardPath"/>. The web host starts after the silo has joined and stops
+/// before it leaves (ASP.NET Core runs its server last), so a joining or stopping silo refuses the probes.
 /// </summary>
 public static class OperationalEndpoints
 {
