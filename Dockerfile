@@ -47,8 +47,10 @@ RUN dotnet remove Extraction package Microsoft.ML.OnnxRuntime \
  && dotnet add Extraction package Microsoft.ML.OnnxRuntime.Gpu --version ${ORT_VERSION} \
  && dotnet publish Client -c Release -o /app
 
-# ---- runtime: CPU base (.NET runtime on Ubuntu 24.04, non-root user `app`, UID 1654) --------
-FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION} AS runtime-cpu
+# ---- runtime: CPU base (ASP.NET Core runtime on Ubuntu 24.04, non-root user `app`, UID 1654) -
+# ASP.NET Core, not the bare .NET runtime: the silo serves its probes, /metrics and the dashboard with
+# Kestrel, and `prh` (client and silo in one executable) needs that shared framework to start at all.
+FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime-cpu
 USER root
 # OpenBLAS: the engine's BLAS path (it falls back to managed code without it).
 RUN apt-get update \
@@ -61,7 +63,8 @@ USER 1654
 # ---- target: silo-cpu ------------------------------------------------------------------------
 FROM runtime-cpu AS silo-cpu
 COPY --from=build-cpu /app /app
-# 11111 silo-to-silo, 30000 gateway (clients), 8080 health (/healthz/live, /healthz/ready).
+# 11111 silo-to-silo, 30000 gateway (clients), 8080 operational HTTP (/healthz/live, /healthz/ready,
+# /metrics, and /dashboard with PRH_Dashboard__Enabled=true).
 EXPOSE 11111 30000 8080
 ENTRYPOINT ["/app/prh"]
 CMD ["silo"]
@@ -74,10 +77,10 @@ ENTRYPOINT ["/app/prh"]
 CMD ["--help"]
 
 # ---- target: silo-gpu ------------------------------------------------------------------------
-# A CUDA + cuDNN runtime base with the .NET runtime copied from the official image (also
-# Ubuntu 24.04, so its native dependencies match). Needs the NVIDIA container toolkit on the node
+# A CUDA + cuDNN runtime base with the .NET and ASP.NET Core runtimes copied from the official image
+# (also Ubuntu 24.04, so its native dependencies match). Needs the NVIDIA container toolkit on the node
 # (Kubernetes: the NVIDIA device plugin, resources.limits["nvidia.com/gpu"]).
-FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION}-noble AS dotnet-runtime
+FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble AS dotnet-runtime
 FROM ${CUDA_IMAGE} AS silo-gpu
 ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_RUNNING_IN_CONTAINER=true \

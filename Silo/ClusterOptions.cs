@@ -14,7 +14,14 @@ public sealed class PrhClusterOptions
     public string? AdvertisedAddress { get; set; }
     /// <summary>The silo's name (Kubernetes: the pod name); Orleans picks one when unset.</summary>
     public string? SiloName { get; set; }
-    /// <summary>Bind every address (in a pod) while advertising <see cref="AdvertisedAddress"/>.</summary>
+    /// <summary>
+    /// Hosted by Kubernetes (redis clustering, with <see cref="AdvertisedAddress"/> the pod IP):
+    /// Microsoft.Orleans.Hosting.Kubernetes takes the silo's name and cluster ids from the pod (POD_NAME,
+    /// POD_NAMESPACE, ORLEANS_CLUSTER_ID, ORLEANS_SERVICE_ID), binds every address and watches the cluster's pods,
+    /// which needs a role allowing pods get, list, watch, patch and delete.
+    /// </summary>
+    public bool Kubernetes { get; set; }
+    /// <summary>Bind every address (in a pod) while advertising <see cref="AdvertisedAddress"/>; implied by <see cref="Kubernetes"/>.</summary>
     public bool ListenOnAnyAddress { get; set; }
     /// <summary>Graceful shutdown budget; keep it below the pod's termination grace period.</summary>
     public int ShutdownTimeoutSeconds { get; set; } = 30;

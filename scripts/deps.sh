@@ -1,10 +1,14 @@
 # Installs what running the cluster and its tests needs; sourced by scripts/test.sh and scripts/cluster.sh.
 
-# Debian packages: OpenBLAS (the engine's BLAS path) and redis-server (Redis clustering).
+# Debian packages: OpenBLAS (the engine's BLAS path), redis-server (Redis clustering), and for the
+# operational endpoints' tests promtool (package prometheus: lints /metrics) and Chromium (renders the
+# Orleans Dashboard headless).
 install_debian_packages() {
   local packages=""
   ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || packages="$packages libopenblas0-pthread"
   command -v redis-server >/dev/null || packages="$packages redis-server"
+  command -v promtool >/dev/null || packages="$packages prometheus"
+  [ -x /usr/bin/chromium ] || packages="$packages chromium"
   [ -z "$packages" ] && return 0
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $packages >/dev/null \

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages (OpenBLAS, redis-server) and Azurite in .tools/: the real components the tests start.
+# Debian packages (OpenBLAS, redis-server, promtool, Chromium) and Azurite in .tools/: the real components the tests start.
 . scripts/deps.sh
 install_debian_packages || exit 1
 install_azurite || exit 1

@@ -64,8 +64,8 @@ internal sealed class BenchCluster : IAsyncDisposable
             foreach (string line in (await http.GetStringAsync($"http://127.0.0.1:{port}/metrics")).Split('\n'))
             {
                 string? key = line.StartsWith("prh_phase_seconds_total{prh_phase=\"", StringComparison.Ordinal) ? line.Split('"')[1]
-                    : line.StartsWith("prh_tile_kernel_flops_total ", StringComparison.Ordinal) ? "kernel flops"
-                    : line.StartsWith("prh_sketch_gram_flops_total ", StringComparison.Ordinal) ? "gram flops" : null;
+                    : line.StartsWith("prh_tile_kernel_flops_total", StringComparison.Ordinal) ? "kernel flops"
+                    : line.StartsWith("prh_sketch_gram_flops_total", StringComparison.Ordinal) ? "gram flops" : null;
                 if (key is not null) totals[key] = totals.GetValueOrDefault(key) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
             }
         return totals;

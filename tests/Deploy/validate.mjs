@@ -141,14 +141,47 @@ for (const d of silos) {
   }
   if ((c.ports ?? []).some((p) => !p.name)) fail(d, "ports", "every container port must be named");
 
-  // Orleans on Kubernetes: pod name as silo name, pod IP advertised.
+  // Orleans on Kubernetes (Microsoft.Orleans.Hosting.Kubernetes, PRH_Cluster__Kubernetes): the pod's identity
+  // from the downward API, the cluster's ids from the pod's labels, the pod IP advertised; nothing that would
+  // name the silo or the cluster otherwise.
   const field = (name) => env.get(name)?.valueFrom?.fieldRef?.fieldPath;
-  if (field("PRH_Cluster__SiloName") !== "metadata.name")
-    fail(d, "downward-api", "PRH_Cluster__SiloName must come from fieldRef metadata.name");
-  if (field("PRH_Cluster__AdvertisedAddress") !== "status.podIP")
-    fail(d, "downward-api", "PRH_Cluster__AdvertisedAddress must come from fieldRef status.podIP");
   if (val("PRH_Cluster__Clustering") !== "redis")
     fail(d, "clustering", `PRH_Cluster__Clustering is ${val("PRH_Cluster__Clustering")}, expected redis`);
+  if (val("PRH_Cluster__Kubernetes") !== "true")
+    fail(d, "kubernetes-hosting", `PRH_Cluster__Kubernetes is ${val("PRH_Cluster__Kubernetes")}, expected true`);
+  for (const [name, path] of [["POD_NAME", "metadata.name"], ["POD_NAMESPACE", "metadata.namespace"], ["POD_IP", "status.podIP"]])
+    if (field(name) !== path) fail(d, "kubernetes-hosting", `${name} must come from fieldRef ${path}`);
+  const podLabels = d.spec?.template?.metadata?.labels ?? {};
+  for (const [name, label] of [["ORLEANS_SERVICE_ID", "orleans/serviceId"], ["ORLEANS_CLUSTER_ID", "orleans/clusterId"]]) {
+    if (field(name) !== `metadata.labels['${label}']`) fail(d, "kubernetes-hosting", `${name} must come from fieldRef metadata.labels['${label}']`);
+    if (!podLabels[label]) fail(d, "kubernetes-hosting", `the pod template lacks the label ${label}`);
+  }
+  const order = (name) => (c.env ?? []).findIndex((e) => e.name === name);
+  if (val("PRH_Cluster__AdvertisedAddress") !== "$(POD_IP)" || !(order("POD_IP") >= 0 && order("POD_IP") < order("PRH_Cluster__AdvertisedAddress")))
+    fail(d, "kubernetes-hosting", "PRH_Cluster__AdvertisedAddress must be $(POD_IP), after POD_IP");
+  for (const name of ["PRH_Cluster__SiloName", "PRH_Cluster__ClusterId", "PRH_Cluster__ServiceId"])
+    if (env.has(name)) fail(d, "kubernetes-hosting", `${name} is set (${env.get(name).from}); Kubernetes hosting takes it from the pod (POD_NAME, orleans/* labels)`);
+
+  // Kubernetes hosting's rights: the pod's service account, bound to a Role over pods.
+  const account = pod.serviceAccountName;
+  if (!account) fail(d, "rbac", "no serviceAccountName: Kubernetes hosting needs an account bound to a Role over pods");
+  else {
+    if (!byKindName("ServiceAccount", account)) fail(d, "rbac", `ServiceAccount ${account} is not in the render`);
+    if (pod.automountServiceAccountToken === false) fail(d, "rbac", "automountServiceAccountToken is false: the silo cannot reach the Kubernetes API");
+    const granted = new Set();
+    for (const binding of objects.filter((o) => o.kind === "RoleBinding" && (o.subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === account)))
+      for (const rule of byKindName(binding.roleRef?.kind, binding.roleRef?.name)?.rules ?? [])
+        if ((rule.apiGroups ?? []).includes("") && (rule.resources ?? []).includes("pods")) for (const verb of rule.verbs ?? []) granted.add(verb);
+    const needed = ["get", "list", "watch", "patch", ...(val("PRH_Kubernetes__DeleteDefunctSiloPods") === "true" ? ["delete"] : [])];
+    const missing = needed.filter((verb) => !granted.has(verb) && !granted.has("*"));
+    if (missing.length) fail(d, "rbac", `ServiceAccount ${account} may not ${missing.join(", ")} pods (no RoleBinding to a Role granting it)`);
+  }
+
+  // Prometheus' pod annotations, where present, point at /metrics on the health port.
+  const annotations = d.spec?.template?.metadata?.annotations ?? {};
+  if (annotations["prometheus.io/scrape"] === "true" &&
+      (Number(annotations["prometheus.io/port"]) !== healthPort || (annotations["prometheus.io/path"] ?? "/metrics") !== "/metrics"))
+    fail(d, "metrics", `prometheus.io annotations (port ${annotations["prometheus.io/port"]}, path ${annotations["prometheus.io/path"]}) are not /metrics on the health port ${healthPort}`);
 
   // GPU pool vs CPU pool.
   const gpuOf = (r) => r?.["nvidia.com/gpu"];
@@ -194,6 +227,12 @@ for (const d of silos) {
     if (/ConnectionString/i.test(name) || looksLikeSecret(e.value))
       fail(d, "secrets", `${name} holds a literal secret (${e.from}); use valueFrom.secretKeyRef`);
   }
+}
+
+// The silo pools are one Orleans cluster: the same orleans/* labels on every pod.
+for (const label of ["orleans/serviceId", "orleans/clusterId"]) {
+  const values = new Set(silos.map((d) => d.spec?.template?.metadata?.labels?.[label]));
+  if (values.size > 1) fail(null, "kubernetes-hosting", `the silo Deployments disagree on ${label}: ${[...values].join(", ")}`);
 }
 
 // ConfigMaps never carry connection strings.

@@ -74,5 +74,7 @@ broken literal-connection-string secrets \
   '/name: PRH_Store__BlobConnectionString/,/optional: true/c\            - name: PRH_Store__BlobConnectionString\n              value: "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k"' base/silo-gpu.yaml
 broken schema-type schema 's/containerPort: 11111/containerPort: "11111"/' base/silo-cpu.yaml
 broken grace-period shutdown 's/terminationGracePeriodSeconds: 90/terminationGracePeriodSeconds: 30/' base/silo-gpu.yaml
+broken cluster-id-not-from-labels kubernetes-hosting '/name: ORLEANS_CLUSTER_ID/,/fieldPath:/d' base/silo-cpu.yaml
+broken pods-not-deletable rbac 's/"patch", "delete"/"patch"/' base/rbac.yaml
 
 exit $status

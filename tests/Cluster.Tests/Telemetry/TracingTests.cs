@@ -9,12 +9,11 @@ using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 using Prh.Grains;
 using Prh.Grains.Telemetry;
-using Prh.Silo;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 
 namespace Prh.Cluster.Tests.Telemetry;
 
-/// <summary>One sweep, one trace: from the submitter through every silo and phase; OTLP export; health probes.</summary>
+/// <summary>One sweep, one trace: from the submitter through every silo and phase; OTLP export.</summary>
 public sealed class TracingTests
 {
     [Fact]
@@ -113,34 +112,5 @@ public sealed class TracingTests
         Assert.Contains("prh.tile", received);            // the silo's spans, in the same export
         Assert.Contains("otlp-sweep", received);          // the sweep id attribute
         Assert.Contains("prh-otlp-test", received);       // OTEL_SERVICE_NAME
-    }
-
-    [Fact]
-    public void Health_probes_answer_ready_only_once_joined()
-    {
-        Assert.Equal(200, HealthEndpoint.Answer("/healthz/live", joined: false).Status);
-        Assert.Equal(503, HealthEndpoint.Answer("/healthz/ready", joined: false).Status);
-        Assert.Equal(200, HealthEndpoint.Answer("/healthz/ready", joined: true).Status);
-        Assert.Equal(404, HealthEndpoint.Answer("/healthz/other", joined: true).Status);
-    }
-
-    [Fact]
-    public async Task A_silo_process_serves_its_health_probes()
-    {
-        int siloPort = FreePort(), gatewayPort = FreePort(), healthPort = FreePort();
-        string data = Directory.CreateTempSubdirectory("prh-health-").FullName;
-        await using var silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-            $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}"]));
-        await silo.WaitForPort(healthPort);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{healthPort}/healthz/live")).StatusCode);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        HttpStatusCode ready;
-        while ((ready = (await http.GetAsync($"http://127.0.0.1:{healthPort}/healthz/ready")).StatusCode) != HttpStatusCode.OK && DateTime.UtcNow < deadline)
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready);
-            await Task.Delay(100);
-        }
-        Assert.Equal(HttpStatusCode.OK, ready);
     }
 }
