@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -114,13 +115,7 @@ internal static class TensorCodec
                 var bytes = buffer.AsSpan(0, n * item);
                 stream.ReadExactly(bytes);
                 var part = destination.Slice(done, n);
-                bool finite = !BitConverter.IsLittleEndian ? ConvertScalar(dtype, bytes, part) : dtype switch
-                {
-                    TensorDType.Float32 => ConvertFloat32(bytes, part),
-                    TensorDType.BFloat16 => ConvertBFloat16(bytes, part),
-                    TensorDType.Float16 => ConvertFloat16(bytes, part),
-                    _ => ConvertScalar(dtype, bytes, part),
-                };
+                bool finite = BitConverter.IsLittleEndian ? Convert(dtype, bytes, part) : ConvertScalar(dtype, bytes, part);
                 if (!finite) return done + FirstNonFinite(part);
                 done += n;
             }
@@ -139,141 +134,46 @@ internal static class TensorCodec
         return -1;
     }
 
-    private static bool AllFinite(ReadOnlySpan<double> values)
+    private static bool AllFinite(ReadOnlySpan<double> values) => TensorPrimitives.IsFiniteAll(values);
+
+    /// <summary>
+    /// Effectively computes <c>dst[i] = (double)element i of bytes</c> for little-endian float32, float16 or
+    /// bfloat16 (exact: every value of those types is a double) with TensorPrimitives' vectorised conversions
+    /// (bfloat16 is the upper half of a float32: widened and shifted); true when every value is finite.
+    /// </summary>
+    internal static bool Convert(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<double> dst)
     {
-        int i = 0;
-        ref double s = ref MemoryMarshal.GetReference(values);
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<double>.Count)
+        switch (dtype)
         {
-            var acc = Vector<double>.Zero;
-            for (; i <= values.Length - Vector<double>.Count; i += Vector<double>.Count)
+            case TensorDType.Float32:
+                TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<byte, float>(bytes), dst);
+                break;
+            case TensorDType.Float16:
             {
-                var v = Vector.LoadUnsafe(ref s, (nuint)i);
-                acc += v - v; // 0 for finite, NaN for NaN and +-Inf
+                float[] singles = ArrayPool<float>.Shared.Rent(dst.Length);
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), singles.AsSpan(0, dst.Length));
+                TensorPrimitives.ConvertChecked<float, double>(singles.AsSpan(0, dst.Length), dst);
+                ArrayPool<float>.Shared.Return(singles);
+                break;
             }
-            if (!Vector.EqualsAll(acc, Vector<double>.Zero)) return false;
-        }
-        for (; i < values.Length; i++)
-            if (!double.IsFinite(Unsafe.Add(ref s, i))) return false;
-        return true;
-    }
-
-    private static bool ConvertFloat32(ReadOnlySpan<byte> bytes, Span<double> dst)
-    {
-        ref float s = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(bytes));
-        ref double d = ref MemoryMarshal.GetReference(dst);
-        int n = dst.Length, i = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
-        {
-            var acc = Vector<float>.Zero;
-            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+            case TensorDType.BFloat16:
             {
-                var v = Vector.LoadUnsafe(ref s, (nuint)i);
-                acc += v - v;
-                Vector.Widen(v, out Vector<double> lo, out Vector<double> hi);
-                lo.StoreUnsafe(ref d, (nuint)i);
-                hi.StoreUnsafe(ref d, (nuint)(i + Vector<double>.Count));
+                uint[] bits = ArrayPool<uint>.Shared.Rent(dst.Length);
+                var wide = bits.AsSpan(0, dst.Length);
+                TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<byte, ushort>(bytes), wide);
+                TensorPrimitives.ShiftLeft(wide, 16, wide);
+                TensorPrimitives.ConvertChecked<float, double>(MemoryMarshal.Cast<uint, float>(wide), dst);
+                ArrayPool<uint>.Shared.Return(bits);
+                break;
             }
-            if (!Vector.EqualsAll(acc, Vector<float>.Zero)) return false;
+            default:
+                return ConvertScalar(dtype, bytes, dst);
         }
-        bool finite = true;
-        for (; i < n; i++)
-        {
-            float f = Unsafe.Add(ref s, i);
-            finite &= float.IsFinite(f);
-            Unsafe.Add(ref d, i) = f;
-        }
-        return finite;
+        return AllFinite(dst);
     }
 
-    private static bool ConvertBFloat16(ReadOnlySpan<byte> bytes, Span<double> dst)
-    {
-        ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(bytes));
-        ref double d = ref MemoryMarshal.GetReference(dst);
-        int n = dst.Length, i = 0;
-        int dc = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated && n >= Vector<ushort>.Count)
-        {
-            var acc = Vector<float>.Zero;
-            for (; i <= n - Vector<ushort>.Count; i += Vector<ushort>.Count)
-            {
-                var v = Vector.LoadUnsafe(ref s, (nuint)i);
-                Vector.Widen(v, out Vector<uint> a, out Vector<uint> b);
-                var fa = Vector.AsVectorSingle(Vector.ShiftLeft(a, 16));
-                var fb = Vector.AsVectorSingle(Vector.ShiftLeft(b, 16));
-                acc += (fa - fa) + (fb - fb);
-                Vector.Widen(fa, out Vector<double> lo, out Vector<double> hi);
-                lo.StoreUnsafe(ref d, (nuint)i);
-                hi.StoreUnsafe(ref d, (nuint)(i + dc));
-                Vector.Widen(fb, out lo, out hi);
-                lo.StoreUnsafe(ref d, (nuint)(i + 2 * dc));
-                hi.StoreUnsafe(ref d, (nuint)(i + 3 * dc));
-            }
-            if (!Vector.EqualsAll(acc, Vector<float>.Zero)) return false;
-        }
-        bool finite = true;
-        for (; i < n; i++)
-        {
-            float f = BFloat16ToSingle(Unsafe.Add(ref s, i));
-            finite &= float.IsFinite(f);
-            Unsafe.Add(ref d, i) = f;
-        }
-        return finite;
-    }
-
-    private static bool ConvertFloat16(ReadOnlySpan<byte> bytes, Span<double> dst)
-    {
-        ref ushort s = ref Unsafe.As<byte, ushort>(ref MemoryMarshal.GetReference(bytes));
-        ref double d = ref MemoryMarshal.GetReference(dst);
-        int n = dst.Length, i = 0;
-        int dc = Vector<double>.Count;
-        if (Vector.IsHardwareAccelerated && n >= Vector<ushort>.Count)
-        {
-            var special = Vector<uint>.Zero;
-            for (; i <= n - Vector<ushort>.Count; i += Vector<ushort>.Count)
-            {
-                var v = Vector.LoadUnsafe(ref s, (nuint)i);
-                Vector.Widen(v, out Vector<uint> a, out Vector<uint> b);
-                var fa = HalfBitsToSingle(a, ref special);
-                var fb = HalfBitsToSingle(b, ref special);
-                Vector.Widen(fa, out Vector<double> lo, out Vector<double> hi);
-                lo.StoreUnsafe(ref d, (nuint)i);
-                hi.StoreUnsafe(ref d, (nuint)(i + dc));
-                Vector.Widen(fb, out lo, out hi);
-                lo.StoreUnsafe(ref d, (nuint)(i + 2 * dc));
-                hi.StoreUnsafe(ref d, (nuint)(i + 3 * dc));
-            }
-            if (!Vector.EqualsAll(special, Vector<uint>.Zero)) return false;
-        }
-        bool finite = true;
-        for (; i < n; i++)
-        {
-            Half h = BitConverter.UInt16BitsToHalf(Unsafe.Add(ref s, i));
-            finite &= Half.IsFinite(h);
-            Unsafe.Add(ref d, i) = (double)h;
-        }
-        return finite;
-    }
-
-    /// <summary>Exact IEEE half to single conversion on 32-bit lanes holding half bit patterns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> HalfBitsToSingle(Vector<uint> h, ref Vector<uint> special)
-    {
-        var sign = Vector.ShiftLeft(h & new Vector<uint>(0x8000u), 16);
-        var em = Vector.ShiftLeft(h & new Vector<uint>(0x7FFFu), 13);   // exponent+mantissa in float position
-        var exp = em & new Vector<uint>(0x0F800000u);
-        em += new Vector<uint>(0x38000000u);                              // rebias exponent by 127 - 15
-        var isSpecial = Vector.Equals(exp, new Vector<uint>(0x0F800000u)); // Inf or NaN
-        special |= isSpecial;
-        em += isSpecial & new Vector<uint>(0x38000000u);                  // exponent to 255
-        var isSub = Vector.Equals(exp, Vector<uint>.Zero);                 // zero or subnormal: renormalise exactly
-        var sub = Vector.AsVectorUInt32(
-            Vector.AsVectorSingle(em + new Vector<uint>(0x00800000u)) - new Vector<float>(6.103515625e-05f));
-        em = Vector.ConditionalSelect(isSub, sub, em);
-        return Vector.AsVectorSingle(em | sign);
-    }
-
-    private static bool ConvertScalar(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<double> dst)
+    /// <summary>The plain conversion, element by element from little-endian bytes on any host; what the vectorised one is tested against.</summary>
+    internal static bool ConvertScalar(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<double> dst)
     {
         bool finite = true;
         for (int i = 0; i < dst.Length; i++)
@@ -365,33 +265,19 @@ internal static class TensorCodec
                 }
                 return -1;
             case TensorDType.Float32:
-            {
-                int i = 0;
-                if (BitConverter.IsLittleEndian && Vector.IsHardwareAccelerated && src.Length >= 2 * Vector<double>.Count)
+                if (BitConverter.IsLittleEndian)
                 {
-                    ref double s = ref MemoryMarshal.GetReference(src);
-                    ref float d = ref Unsafe.As<byte, float>(ref MemoryMarshal.GetReference(dst));
-                    var acc = Vector<float>.Zero;
-                    for (; i <= src.Length - 2 * Vector<double>.Count; i += 2 * Vector<double>.Count)
-                    {
-                        var f = Vector.Narrow(Vector.LoadUnsafe(ref s, (nuint)i), Vector.LoadUnsafe(ref s, (nuint)(i + Vector<double>.Count)));
-                        acc += f - f;
-                        f.StoreUnsafe(ref d, (nuint)i);
-                    }
-                    if (!Vector.EqualsAll(acc, Vector<float>.Zero))
-                    {
-                        for (int k = 0; k < i; k++)
-                            if (!float.IsFinite((float)src[k])) return k;
-                    }
+                    var singles = MemoryMarshal.Cast<byte, float>(dst);
+                    TensorPrimitives.ConvertTruncating(src, singles); // a cast: rounds to nearest
+                    if (TensorPrimitives.IsFiniteAll<float>(singles)) return -1;
                 }
-                for (; i < src.Length; i++)
+                for (int i = 0; i < src.Length; i++)
                 {
                     float f = (float)src[i];
                     if (!float.IsFinite(f)) return i;
                     BinaryPrimitives.WriteSingleLittleEndian(dst.Slice(4 * i), f);
                 }
                 return -1;
-            }
             case TensorDType.Float16:
                 for (int i = 0; i < src.Length; i++)
                 {
