@@ -235,14 +235,20 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
     }
 
     /// <summary>Polls the sweep's status until <paramref name="condition"/>, failing if it finishes first or 2 minutes pass.</summary>
-    private static async Task WaitFor(ClusterConnection client, string sweep, Func<SweepStatus, bool> condition)
+    /// <summary>The first status meeting <paramref name="condition"/>, which must come while the sweep still has work pending (so a fault injected then lands mid-work).</summary>
+    private static async Task<SweepStatus> WaitFor(ClusterConnection client, string sweep, Func<SweepStatus, bool> condition)
     {
         var grain = client.Client.GetGrain<ISweepGrain>(sweep);
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)
         {
             var status = await grain.GetStatusAsync();
-            if (condition(status)) return;
+            if (condition(status))
+            {
+                Assert.False(status.IsFinished || status.Scoring is { TileCount: > 0 } s && s.TilesDone == s.TileCount,
+                    $"sweep {sweep} had no work left ({status.Phase}, tiles {status.Scoring?.TilesDone}/{status.Scoring?.TileCount}) when the fault was to be injected");
+                return status;
+            }
             Assert.False(status.IsFinished, $"sweep {sweep} finished ({status.Phase}) before the fault could be injected");
             Assert.True(DateTime.UtcNow < deadline, $"sweep {sweep} did not get there in 2 minutes");
             await Task.Delay(5);
