@@ -4,6 +4,7 @@ using System.Text;
 using Prh.Cluster.Tests.Sweeps;
 using Prh.Extraction.Onnx;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Reliability;
 
@@ -143,7 +144,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
         var models = SweepTests.VisionModels().Take(3).ToList();
         string good = WriteSpec(folder, "good", models, [("cka", null), ("mutual_knn", 10)]);
         var before = Run(["sweep", "run", good, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(before.Exit == 0, before.Stderr);
+        Assert.True(before.ExitCode == 0, before.Stderr);
         double pairsBefore = await cluster.Metric("prh_pairs_scored_total");
 
         var rows = Rows().ToList();
@@ -162,19 +163,19 @@ public sealed class BadInputTests(ITestOutputHelper output)
         foreach (var (row, answer) in answers)
         {
             string said = answer.Stdout + answer.Stderr;
-            if ((answer.Exit != 0) != row.Fails) wrong.Add($"{row.Name}: exit {answer.Exit}: {said}");
+            if ((answer.ExitCode != 0) != row.Fails) wrong.Add($"{row.Name}: exit {answer.ExitCode}: {said}");
             foreach (string fragment in row.Expected)
                 if (!said.Contains(fragment, StringComparison.Ordinal)) wrong.Add($"{row.Name}: no '{fragment}' in: {said}");
             if (said.Contains("   at ", StringComparison.Ordinal)) wrong.Add($"{row.Name}: a stack trace instead of an error: {said}");
         }
         foreach (var (row, answer) in answers)
-            output.WriteLine($"{row.Name}: exit {answer.Exit}: {answer.Stderr.Split('\n').LastOrDefault(l => l.StartsWith("prh: error") || l.Contains("errors:"))?.Trim()}");
+            output.WriteLine($"{row.Name}: exit {answer.ExitCode}: {answer.Stderr.Split('\n').LastOrDefault(l => l.StartsWith("prh: error") || l.Contains("errors:"))?.Trim()}");
         Assert.True(wrong.Count == 0, string.Join("\n\n", wrong));
 
         // Healthy, unchanged, and nothing recomputed.
         Assert.True(await cluster.AllReady());
         var after = Run(["sweep", "run", good, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(after.Exit == 0, after.Stderr);
+        Assert.True(after.ExitCode == 0, after.Stderr);
         Assert.Equal(before.Stdout, after.Stdout);
         Assert.Equal(pairsBefore, await cluster.Metric("prh_pairs_scored_total")); // the mismatched-N row's good model is the good sweep's first: its pairs are stored
     }

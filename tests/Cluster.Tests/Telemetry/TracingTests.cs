@@ -11,6 +11,8 @@ using Prh.Grains;
 using Prh.Grains.Telemetry;
 using Prh.Silo;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Telemetry;
 
@@ -103,7 +105,7 @@ public sealed class TracingTests
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "prh-otlp-test",
         }, "sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
-        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.True(run.ExitCode == 0, run.Stderr);
         listener.Stop();
         await receiving;
 
@@ -129,7 +131,7 @@ public sealed class TracingTests
     {
         int siloPort = FreePort(), gatewayPort = FreePort(), healthPort = FreePort();
         string data = Directory.CreateTempSubdirectory("prh-health-").FullName;
-        await using var silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+        await using var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
             $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}"]));
         await silo.WaitForPort(healthPort);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
