@@ -51,7 +51,16 @@ public sealed record MetricSpec
     /// </summary>
     public static MetricSpec Parse(string key)
     {
-        var parts = key.Split('-');
+        // Options follow the name, each after a '-'; a '-' before a digit is a number's own (a negative
+        // sigma or topk, an exponent such as 1E-05), so it stays inside that option.
+        var parts = new List<string>();
+        int start = 0;
+        for (int i = 0; i <= key.Length; i++)
+            if (i == key.Length || (key[i] == '-' && !(i + 1 < key.Length && char.IsAsciiDigit(key[i + 1]))))
+            {
+                parts.Add(key[start..i]);
+                start = i + 1;
+            }
         string[] head = parts[0].Split('@');
         var kind = MetricNames.Parse(head[0]);
         var kwargs = new Dictionary<string, object?>();

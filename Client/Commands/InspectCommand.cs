@@ -30,21 +30,43 @@ internal static class InspectCommand
         return command;
     }
 
-    internal static string ToJson(string path, ModelInspection m)
+    internal static string ToJson(string path, ModelInspection m) => Json.Document(w =>
     {
-        static string Shape(IReadOnlyList<string>? shape) => shape is null
-            ? "null"
-            : "[" + string.Join(", ", shape.Select(d => long.TryParse(d, out _) ? d : Json.String(d))) + "]";
-        static string Type(string? type) => type is null ? "null" : Json.String(type);
-        static string Values(IEnumerable<OnnxValue> values) => "[" + string.Join(", ", values.Select(v =>
-            $"{{\"name\": {Json.String(v.Name)}, \"type\": {Type(v.ElementType)}, \"shape\": {Shape(v.Shape)}}}")) + "]";
-        string tensors = "[" + string.Join(", ", m.Tensors.Select(t =>
-            $"{{\"name\": {Json.String(t.Name)}, \"op_type\": {Json.String(t.OpType)}, \"node\": {Json.String(t.NodeName)}, " +
-            $"\"type\": {Type(t.ElementType)}, \"shape\": {Shape(t.Shape)}}}")) + "]";
-        return $"{{\"model\": {Json.String(path)}, \"ir_version\": {m.Graph.IrVersion}, " +
-               $"\"opsets\": [{string.Join(", ", m.Graph.Opsets.Select(Json.String))}], \"producer\": {Json.String(m.Graph.ProducerName)}, " +
-               $"\"shapes_from\": {Json.String(m.ShapesFrom)}, \"inputs\": {Values(m.Inputs)}, \"outputs\": {Values(m.Outputs)}, \"tensors\": {tensors}}}";
-    }
+        // Known sizes are numbers, symbolic axes their names; a shape ONNX does not give is null.
+        void Shape(IReadOnlyList<string>? shape)
+        {
+            w.WritePropertyName("shape");
+            if (shape is null) w.WriteNullValue();
+            else w.WriteArrayValue(shape, (w, d) => { if (long.TryParse(d, out long size)) w.WriteNumberValue(size); else w.WriteStringValue(d); });
+        }
+        void Values(string name, IEnumerable<OnnxValue> values) => w.WriteArray(name, values, (w, v) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name", v.Name);
+            w.WriteString("type", v.ElementType);
+            Shape(v.Shape);
+            w.WriteEndObject();
+        });
+        w.WriteStartObject();
+        w.WriteString("model", path);
+        w.WriteNumber("ir_version", m.Graph.IrVersion);
+        w.WriteStrings("opsets", m.Graph.Opsets);
+        w.WriteString("producer", m.Graph.ProducerName);
+        w.WriteString("shapes_from", m.ShapesFrom);
+        Values("inputs", m.Inputs);
+        Values("outputs", m.Outputs);
+        w.WriteArray("tensors", m.Tensors, (w, t) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("op_type", t.OpType);
+            w.WriteString("node", t.NodeName);
+            w.WriteString("type", t.ElementType);
+            Shape(t.Shape);
+            w.WriteEndObject();
+        });
+        w.WriteEndObject();
+    });
 
     internal static string ToText(string path, ModelInspection m)
     {

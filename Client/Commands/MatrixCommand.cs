@@ -25,7 +25,13 @@ internal static class MatrixCommand
                 xPaths.Select(inputs.Sketch).ToList(), yPaths.Select(inputs.Sketch).ToList(), spec, symmetric);
             if (parse.GetValue(options.Json))
             {
-                Console.Out.WriteLine($"{{\"scores\": {Json.Matrix(result.Scores, Json.Number)}, \"indices\": {Json.Matrix(result.Indices, Json.Pair)}}}");
+                Console.Out.WriteLine(Json.Document(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteMatrix("scores", Json.Rows(result.Scores), Json.WriteDoubleValue);
+                    w.WriteMatrix("indices", Json.Rows(result.Indices), Json.WritePairValue);
+                    w.WriteEndObject();
+                }));
                 return 0;
             }
             Console.Out.WriteLine($"{spec}{(symmetric ? " (symmetric)" : "")}");

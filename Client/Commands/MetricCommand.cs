@@ -34,7 +34,13 @@ internal static class MetricCommand
             var inputs = new FeatureInputs(quantile: null);
             double value = AlignmentScoring.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec);
             if (parse.GetValue(options.Json))
-                Console.Out.WriteLine($"{{\"metric\": {Json.String(spec.Name)}, \"value\": {Json.Number(value)}}}");
+                Console.Out.WriteLine(Json.Document(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("metric", spec.Name);
+                    w.WriteDouble("value", value);
+                    w.WriteEndObject();
+                }));
             else
                 Console.Out.WriteLine($"{spec}  {pathA} vs {pathB}\n{Json.Number(value)}");
             return 0;
@@ -54,17 +60,27 @@ internal static class MetricCommand
         {
             lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            string result;
+            Action<Utf8JsonWriter> result;
             try
             {
                 var (pathA, pathB, spec) = ParseRequest(line, batchFile, lineNumber);
-                result = $"{{\"value\": {Json.Number(AlignmentScoring.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec))}}}";
+                double value = AlignmentScoring.ScoreOne(inputs.Matrix(pathA), inputs.Matrix(pathB), spec);
+                result = w => w.WriteDouble("value", value);
             }
             catch (Exception e) when (CommandErrors.Classify(e) is { } error)
             {
-                result = $"{{\"error\": {Json.String(error.Message)}, \"type\": {Json.String(error.Kind)}}}";
+                result = w =>
+                {
+                    w.WriteString("error", error.Message);
+                    w.WriteString("type", error.Kind);
+                };
             }
-            output.WriteLine(result);
+            output.WriteLine(Json.Document(w =>
+            {
+                w.WriteStartObject();
+                result(w);
+                w.WriteEndObject();
+            }));
         }
         output.Flush();
         return 0;

@@ -22,8 +22,15 @@ internal static class ScoreCommand
             var result = AlignmentScoring.ComputeScore(inputs.Sketch(pathX), inputs.Sketch(pathY), spec);
             if (parse.GetValue(options.Json))
             {
-                Console.Out.WriteLine($"{{\"best_score\": {Json.Number(result.BestScore)}, \"best_indices\": {Json.Pair(result.BestIndices)}, " +
-                                      $"\"layer_scores\": {Json.Matrix(result.Scores, Json.Number)}}}");
+                Console.Out.WriteLine(Json.Document(w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteDouble("best_score", result.BestScore);
+                    w.WritePropertyName("best_indices");
+                    w.WritePairValue(result.BestIndices);
+                    w.WriteMatrix("layer_scores", Json.Rows(result.Scores), Json.WriteDoubleValue);
+                    w.WriteEndObject();
+                }));
                 return 0;
             }
             Console.Out.WriteLine($"{spec}: {pathX} (rows) x {pathY} (columns)");

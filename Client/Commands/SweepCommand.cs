@@ -207,11 +207,27 @@ internal static class SweepCommand
     private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
         ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"], traceConsole);
 
-    private static string StatusJson(SweepStatus s) =>
-        $"{{\"id\": {Json.String(s.Id)}, \"phase\": {Json.String(s.Phase.ToString().ToLowerInvariant())}, \"models_imported\": {s.ModelsImported}, " +
-        $"\"models\": {s.ModelCount}, \"metrics_done\": {s.MetricsDone}, \"metrics\": {s.MetricCount}, \"layer_pairs_scored\": {s.LayerPairsScored}, " +
-        $"\"errors\": [{string.Join(", ", s.Errors.Select(Json.String))}], \"extraction\": [{string.Join(", ", s.Extraction.Select(Json.String))}], \"trace_id\": {(s.TraceId is { } t ? Json.String(t) : "null")}, " +
-        $"\"paused\": {(s.Paused is { } p ? Json.String(p) : "null")}, \"recoveries\": [{string.Join(", ", (s.Recoveries ?? []).Select(Json.String))}], " +
-        $"\"tiles_done\": {s.Scoring?.TilesDone ?? 0}, \"tiles\": {s.Scoring?.TileCount ?? 0}, \"layer_pairs_done\": {s.Scoring?.LayerPairsDone ?? 0}, " +
-        $"\"layer_pairs\": {s.Scoring?.LayerPairCount ?? 0}, \"sketches_done\": {s.Scoring?.SketchesDone ?? 0}, \"sketches\": {s.Scoring?.SketchCount ?? 0}}}";
+    private static string StatusJson(SweepStatus s) => Json.Document(w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("id", s.Id);
+        w.WriteString("phase", s.Phase.ToString().ToLowerInvariant());
+        w.WriteNumber("models_imported", s.ModelsImported);
+        w.WriteNumber("models", s.ModelCount);
+        w.WriteNumber("metrics_done", s.MetricsDone);
+        w.WriteNumber("metrics", s.MetricCount);
+        w.WriteNumber("layer_pairs_scored", s.LayerPairsScored);
+        w.WriteStrings("errors", s.Errors);
+        w.WriteStrings("extraction", s.Extraction);
+        w.WriteString("trace_id", s.TraceId);
+        w.WriteString("paused", s.Paused);
+        w.WriteStrings("recoveries", s.Recoveries ?? []);
+        w.WriteNumber("tiles_done", s.Scoring?.TilesDone ?? 0);
+        w.WriteNumber("tiles", s.Scoring?.TileCount ?? 0);
+        w.WriteNumber("layer_pairs_done", s.Scoring?.LayerPairsDone ?? 0);
+        w.WriteNumber("layer_pairs", s.Scoring?.LayerPairCount ?? 0);
+        w.WriteNumber("sketches_done", s.Scoring?.SketchesDone ?? 0);
+        w.WriteNumber("sketches", s.Scoring?.SketchCount ?? 0);
+        w.WriteEndObject();
+    });
 }

@@ -1,4 +1,6 @@
 using System.Text;
+using System.Text.Json;
+using Prh.Alignment.Metrics;
 using Prh.Client.Commands;
 using Prh.Contracts.Aggregation;
 using Prh.Contracts.Sweeps;
@@ -9,18 +11,32 @@ namespace Prh.Client.Sweeps;
 public static class SweepResults
 {
     /// <summary>{"models": [...], "results": [{"metric", "topk", "scores", "indices"}, ...]}</summary>
-    public static string Json(IReadOnlyList<string> models, IReadOnlyList<MetricMatrix> results)
+    public static string Json(IReadOnlyList<string> models, IReadOnlyList<MetricMatrix> results) => Commands.Json.Document(w =>
     {
-        var sb = new StringBuilder();
-        sb.Append("{\"models\": [").Append(string.Join(", ", models.Select(Commands.Json.String))).Append("], \"results\": [");
-        sb.Append(string.Join(", ", results.Select(MatrixJson)));
-        return sb.Append("]}").ToString();
+        w.WriteStartObject();
+        w.WriteStrings("models", models);
+        w.WriteArray("results", results, Write);
+        w.WriteEndObject();
+    });
+
+    public static string MatrixJson(MetricMatrix m) => Commands.Json.Document(w => Write(w, m));
+
+    private static void Write(Utf8JsonWriter w, MetricMatrix m)
+    {
+        w.WriteStartObject();
+        WriteMetric(w, m.Metric);
+        w.WriteMatrix("scores", m.Scores, Commands.Json.WriteDoubleValue);
+        w.WriteMatrix("indices", m.Indices, (w, p) => w.WritePairValue(p is null ? null : (p[0], p[1])));
+        w.WriteEndObject();
     }
 
-    public static string MatrixJson(MetricMatrix m) =>
-        $"{{\"metric\": {Commands.Json.String(m.Metric.Name)}, \"topk\": {(m.Metric.Name.Contains("knn") ? (m.Metric.TopK ?? 10).ToString() : "null")}, " +
-        $"\"scores\": [{string.Join(", ", m.Scores.Select(r => "[" + string.Join(", ", r.Select(Commands.Json.Number)) + "]"))}], " +
-        $"\"indices\": [{string.Join(", ", m.Indices.Select(r => "[" + string.Join(", ", r.Select(p => p is null ? "null" : $"[{p[0]}, {p[1]}]")) + "]"))}]}}";
+    /// <summary>"metric" and "topk", the keyword compute_score passes (to the knn metrics only, 10 unless given).</summary>
+    private static void WriteMetric(Utf8JsonWriter w, MetricSpec metric)
+    {
+        w.WriteString("metric", metric.Name);
+        if (metric.Name.Contains("knn")) w.WriteNumber("topk", metric.TopK ?? 10);
+        else w.WriteNull("topk");
+    }
 
     public static string Csv(MetricMatrix m)
     {
@@ -39,11 +55,18 @@ public static class SweepResults
     }
 
     /// <summary>{"metric", "topk", "first", "second", "scores" (rows: the first model's layers), "best_score", "best_indices"}</summary>
-    public static string Json(PairMatrix p) =>
-        $"{{\"metric\": {Commands.Json.String(p.Metric.Name)}, \"topk\": {(p.Metric.Name.Contains("knn") ? (p.Metric.TopK ?? 10).ToString() : "null")}, " +
-        $"\"first\": {Commands.Json.String(p.First)}, \"second\": {Commands.Json.String(p.Second)}, " +
-        $"\"scores\": [{string.Join(", ", p.Scores.Select(r => "[" + string.Join(", ", r.Select(Commands.Json.Number)) + "]"))}], " +
-        $"\"best_score\": {Commands.Json.Number(p.BestScore)}, \"best_indices\": {(p.BestIndices is { } b ? $"[{b[0]}, {b[1]}]" : "null")}}}";
+    public static string Json(PairMatrix p) => Commands.Json.Document(w =>
+    {
+        w.WriteStartObject();
+        WriteMetric(w, p.Metric);
+        w.WriteString("first", p.First);
+        w.WriteString("second", p.Second);
+        w.WriteMatrix("scores", p.Scores, Commands.Json.WriteDoubleValue);
+        w.WriteDouble("best_score", p.BestScore);
+        w.WritePropertyName("best_indices");
+        w.WritePairValue(p.BestIndices is { } b ? (b[0], b[1]) : null);
+        w.WriteEndObject();
+    });
 
     /// <summary>One row per layer of the first model: "layer", then one column per layer of the second.</summary>
     public static string Csv(PairMatrix p)

@@ -1,12 +1,11 @@
+using System.Globalization;
 using Prh.Alignment.Metrics;
 using Prh.Extraction;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Sweeps;
-using System.Text.RegularExpressions;
 using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
+using YamlDotNet.RepresentationModel;
 
 namespace Prh.Client.Sweeps;
 
@@ -31,10 +30,16 @@ namespace Prh.Client.Sweeps;
 ///     topk: 10
 ///   - name: cka                            # also kernel_metric, rbf_sigma; svcca: cca_dim
 /// </code>
-/// Unknown keys are refused with their line, so a typo never silently changes a sweep.
+/// The YAML is read as a tree of nodes and mapped by hand, so every error is in the spec's terms and
+/// names the file, line, column and field (<c>bad.yaml:9:5: models[0].pool: unknown pooling 'max'; ...</c>).
+/// Unknown keys are refused, so a typo never silently changes a sweep.
 /// </summary>
 public static class SweepSpecFile
 {
+    private static readonly string[] SpecKeys = ["name", "dataset", "models", "metrics", "inputs", "shard_size"];
+    private static readonly string[] ModelKeys = ["id", "features", "onnx", "layers", "layer_op", "pool", "mask", "inputs"];
+    private static readonly string[] MetricKeys = ["name", "topk", "kernel_metric", "rbf_sigma", "cca_dim"];
+
     public static SweepDefinition Load(string path)
     {
         string text;
@@ -43,114 +48,186 @@ public static class SweepSpecFile
         {
             throw new SweepSpecException($"{path}: {e.Message}");
         }
-        Spec spec;
-        try
-        {
-            spec = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build().Deserialize<Spec>(text)
-                ?? throw new SweepSpecException($"{path}: the file is empty");
-        }
-        catch (YamlException e)
-        {
-            throw new SweepSpecException($"{path}:{e.Start.Line}:{e.Start.Column}: {Explain((e.InnerException ?? e).Message)}");
-        }
+        var spec = new Mapping(path, Root(path, text), "", SpecKeys);
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        string Required(string? value, string field) =>
-            string.IsNullOrWhiteSpace(value) ? throw new SweepSpecException($"{path}: '{field}' is required") : value;
-        // Parsed here, once: the definition carries the engine's metric and pooling types.
-        MetricSpec Metric(MetricEntry entry, string field)
+        // A stored blob (blob:sha256:HEX:LENGTH, as prh store put prints it) is taken as it is.
+        string Resolve(string file, Func<string, SweepSpecException> refuse) => BlobRef.TryParseUri(file, out _) ? file
+            : file.StartsWith("blob:", StringComparison.Ordinal) ? throw refuse(SweepValidation.NotABlob(file))
+            : Path.GetFullPath(Path.Combine(folder, file));
+
+        ModelDefinition Model(Mapping m)
         {
-            string name = Required(entry.Name, $"{field}.name");
-            try
-            {
-                return MetricSpec.ForComputeScore(name, entry.Topk ?? 10, entry.KernelMetric, entry.RbfSigma, entry.CcaDim);
-            }
-            catch (AlignmentException e)
-            {
-                throw new SweepSpecException($"{path}: {field} ('{name}'): {e.Message}");
-            }
+            string id = m.Required("id");
+            string? features = m.Text("features"), onnx = m.Text("onnx");
+            if (string.IsNullOrWhiteSpace(features) == string.IsNullOrWhiteSpace(onnx)) throw m.Error($"{m.Field} ('{id}') needs either features or onnx");
+            if (!string.IsNullOrWhiteSpace(features)) return new ModelDefinition(id, Resolve(features, message => m.Error("features", message)));
+            return new ModelDefinition(id, null, new OnnxSource(
+                Resolve(onnx!, message => m.Error("onnx", message)),
+                m.Texts("layers"),
+                m.Text("layer_op"),
+                Pool(m),
+                m.Text("mask"),
+                m.Names("inputs")?.ToDictionary(e => e.Name, e => e.Value)));
         }
-        Pooling Pool(string? text, string field)
+
+        // Parsed here, once: the definition carries the engine's pooling and metric types.
+        static Pooling Pool(Mapping m)
         {
             try
             {
-                return text is null ? Pooling.Mean : PoolingNames.Parse(text);
+                return m.Text("pool") is { } pool ? PoolingNames.Parse(pool) : Pooling.Mean;
             }
             catch (ExtractionException e)
             {
-                throw new SweepSpecException($"{path}: {field}: {e.Message}");
+                throw m.Error("pool", e.Message);
             }
         }
-        // A stored blob (blob:sha256:HEX:LENGTH, as prh store put prints it) is taken as it is.
-        string Resolve(string file) => BlobRef.TryParseUri(file, out _) ? file
-            : file.StartsWith("blob:", StringComparison.Ordinal) ? throw new SweepSpecException($"{path}: {SweepValidation.NotABlob(file)}")
-            : Path.GetFullPath(Path.Combine(folder, file));
-        return new SweepDefinition(
-            Required(spec.Name, "name"),
-            Required(spec.Dataset, "dataset"),
-            (spec.Models ?? []).Select((m, i) =>
+
+        static MetricSpec Metric(Mapping m)
+        {
+            string name = m.Required("name");
+            try
             {
-                string id = Required(m.Id, $"models[{i}].id");
-                if (string.IsNullOrWhiteSpace(m.Features) == string.IsNullOrWhiteSpace(m.Onnx))
-                    throw new SweepSpecException($"{path}: models[{i}] ('{id}') needs either features or onnx");
-                return m.Onnx is { } onnx
-                    ? new ModelDefinition(id, null, new OnnxSource(Resolve(onnx), m.Layers, m.LayerOp, Pool(m.Pool, $"models[{i}].pool"), m.Mask, m.Inputs))
-                    : new ModelDefinition(id, Resolve(m.Features!));
-            }).ToList(),
-            (spec.Metrics ?? []).Select((m, i) => Metric(m, $"metrics[{i}]")).ToList(),
-            spec.Inputs?.ToDictionary(p => p.Key, p => Resolve(p.Value)),
-            spec.ShardSize ?? 256);
+                return MetricSpec.ForComputeScore(name, m.Int("topk") ?? 10, m.Text("kernel_metric"), m.Double("rbf_sigma"), m.Int("cca_dim"));
+            }
+            catch (AlignmentException e)
+            {
+                throw m.Error($"{m.Field} ('{name}'): {e.Message}");
+            }
+        }
+
+        return new SweepDefinition(
+            spec.Required("name"),
+            spec.Required("dataset"),
+            spec.List("models").Select((node, i) => Model(new Mapping(path, node, $"models[{i}]", ModelKeys))).ToList(),
+            spec.List("metrics").Select((node, i) => Metric(new Mapping(path, node, $"metrics[{i}]", MetricKeys))).ToList(),
+            spec.Names("inputs")?.ToDictionary(e => e.Name, e => Resolve(e.Value, message => spec.Error(e.Node, $"inputs.{e.Name}: {message}"))),
+            spec.Int("shard_size") ?? 256);
     }
 
-    /// <summary>YamlDotNet's messages in the spec's terms: keys and kinds of value, not .NET types.</summary>
-    private static string Explain(string message)
+    /// <summary>The root of the file's one document.</summary>
+    private static YamlNode Root(string path, string text)
     {
-        if (Regex.Match(message, @"^Property '([^']*)' not found on type") is { Success: true } key)
-            return $"unknown key '{key.Groups[1].Value}'";
-        if (Regex.Match(message, @"^The input string '([^']*)' was not in a correct format") is { Success: true } number)
-            return $"expected a number, got '{number.Groups[1].Value}'";
-        if (Regex.Match(message, @"^(?:No node deserializer was able to deserialize the node into type|Invalid cast from '[^']*' to) '?([\w.`]+)") is { Success: true } type)
-            return $"expected {Kind(type.Groups[1].Value)} here";
-        return message;
+        var scanner = new Scanner(new StringReader(text));
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new Parser(scanner));
+        }
+        catch (YamlException e)
+        {
+            throw new SweepSpecException($"{path}:{e.Start.Line}:{e.Start.Column}: {e.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's scanner throws this, with no message, where a line inside [ ] or { } starts
+            // left of where the bracketed value did: the brackets were not closed on their line.
+            var at = scanner.CurrentPosition;
+            throw new SweepSpecException($"{path}:{at.Line}:{at.Column}: a [ ] list or {{ }} mapping is not closed before this line");
+        }
+        if (stream.Documents.Count > 1)
+        {
+            var second = stream.Documents[1].RootNode.Start;
+            throw new SweepSpecException($"{path}:{second.Line}:{second.Column}: a spec is one YAML document; a second one starts here");
+        }
+        return stream.Documents.Count == 0 || Mapping.IsNull(stream.Documents[0].RootNode)
+            ? throw new SweepSpecException($"{path}: the file is empty")
+            : stream.Documents[0].RootNode;
     }
 
-    private static string Kind(string type) => type switch
+    /// <summary>
+    /// One mapping of the spec (the file, a model, a metric): its keys checked against those the spec
+    /// knows, its values read as the spec's kinds. A key given no value (or null, ~) counts as absent.
+    /// </summary>
+    private sealed class Mapping
     {
-        "System.String" => "a single value (text)",
-        "System.Int32" or "System.Double" => "a number",
-        _ when type.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "a list",
-        _ when type.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) => "a mapping of names to values",
-        _ => "a mapping (key: value lines)",
-    };
+        private readonly string _path;
+        private readonly YamlNode _node;
+        private readonly Dictionary<string, YamlNode> _values = new(StringComparer.Ordinal);
 
-    private sealed class Spec
-    {
-        public string? Name { get; set; }
-        public string? Dataset { get; set; }
-        public List<SpecModel>? Models { get; set; }
-        public List<MetricEntry>? Metrics { get; set; }
-        public Dictionary<string, string>? Inputs { get; set; }
-        public int? ShardSize { get; set; }
-    }
+        public Mapping(string path, YamlNode node, string field, string[] keys)
+        {
+            _path = path;
+            _node = node;
+            Field = field;
+            string prefix = field.Length == 0 ? "" : $"{field}: ";
+            if (node is not YamlMappingNode mapping) throw Error(node, $"{prefix}expected a mapping (key: value lines) here");
+            foreach (var (key, value) in mapping.Children)
+            {
+                string name = key is YamlScalarNode { Value: { } k } ? k : key.ToString();
+                if (!keys.Contains(name)) throw Error(key, $"{prefix}unknown key '{name}'");
+                if (!IsNull(value)) _values[name] = value;
+            }
+        }
 
-    private sealed class SpecModel
-    {
-        public string? Id { get; set; }
-        public string? Features { get; set; }
-        public string? Onnx { get; set; }
-        public List<string>? Layers { get; set; }
-        public string? LayerOp { get; set; }
-        public string? Pool { get; set; }
-        public string? Mask { get; set; }
-        public Dictionary<string, string>? Inputs { get; set; }
-    }
+        /// <summary>Where the mapping is in the spec: "" for the file, <c>models[2]</c>, <c>metrics[0]</c>.</summary>
+        public string Field { get; }
 
-    private sealed class MetricEntry
-    {
-        public string? Name { get; set; }
-        public int? Topk { get; set; }
-        public string? KernelMetric { get; set; }
-        public double? RbfSigma { get; set; }
-        public int? CcaDim { get; set; }
+        public static bool IsNull(YamlNode node) =>
+            node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: null or "" or "~" or "null" or "Null" or "NULL" };
+
+        public bool Has(string key) => _values.ContainsKey(key);
+
+        public SweepSpecException Error(YamlNode at, string message) => new($"{_path}:{at.Start.Line}:{at.Start.Column}: {message}");
+
+        /// <summary>An error about the mapping as a whole, at its first line.</summary>
+        public SweepSpecException Error(string message) => Error(_node, message);
+
+        /// <summary>An error about one key's value, at the value, naming the field.</summary>
+        public SweepSpecException Error(string key, string message) => Error(_values[key], $"{Of(key)}: {message}");
+
+        private string Of(string key) => Field.Length == 0 ? key : $"{Field}.{key}";
+
+        private string? Scalar(string key, string kind) => _values.GetValueOrDefault(key) switch
+        {
+            null => null,
+            YamlScalarNode s => s.Value,
+            _ => throw Error(key, $"expected {kind} here"),
+        };
+
+        public string? Text(string key) => Scalar(key, "a single value (text)");
+
+        public string Required(string key) =>
+            Text(key) is { } text && !string.IsNullOrWhiteSpace(text) ? text : throw Error($"'{Of(key)}' is required");
+
+        public int? Int(string key)
+        {
+            if (Scalar(key, "a number") is not { } text) return null;
+            if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value)) return value;
+            throw Error(key, double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                ? $"expected a whole number, got '{text}'"
+                : $"expected a number, got '{text}'");
+        }
+
+        public double? Double(string key) => Scalar(key, "a number") is not { } text ? null
+            : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
+            : throw Error(key, $"expected a number, got '{text}'");
+
+        /// <summary>The list's items; none when the key is absent.</summary>
+        public IReadOnlyList<YamlNode> List(string key) => _values.GetValueOrDefault(key) switch
+        {
+            null => [],
+            YamlSequenceNode sequence => sequence.Children.ToList(),
+            _ => throw Error(key, "expected a list here"),
+        };
+
+        /// <summary>A list of single values; null when the key is absent.</summary>
+        public IReadOnlyList<string>? Texts(string key) => !Has(key) ? null
+            : List(key).Select((item, i) => item is YamlScalarNode { Value: { } text } && !IsNull(item) ? text
+                : throw Error(item, $"{Of(key)}[{i}]: expected a single value (text) here")).ToList();
+
+        /// <summary>A mapping of names to single values, in the file's order; null when the key is absent.</summary>
+        public IReadOnlyList<(string Name, string Value, YamlNode Node)>? Names(string key)
+        {
+            if (!Has(key)) return null;
+            if (_values[key] is not YamlMappingNode mapping) throw Error(key, "expected a mapping of names to values here");
+            return mapping.Children.Select(entry =>
+            {
+                string name = entry.Key is YamlScalarNode { Value: { } k } ? k : entry.Key.ToString();
+                return entry.Value is YamlScalarNode { Value: { } value } && !IsNull(entry.Value) ? (name, value, entry.Value)
+                    : throw Error(entry.Value, $"{Of(key)}.{name}: expected a single value (text) here");
+            }).ToList();
+        }
     }
 }
 

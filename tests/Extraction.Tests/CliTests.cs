@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Prh.Alignment.IO;
 using Prh.Extraction.Onnx;
+using Prh.TestSupport;
 
 namespace Prh.Extraction.Tests;
 
@@ -11,27 +11,6 @@ public sealed class CliTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("prh-extraction-cli-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private sealed record Result(int ExitCode, string Stdout, string Stderr)
-    {
-        public JsonElement Json => JsonDocument.Parse(Stdout).RootElement;
-    }
-
-    private static Result Prh(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "prh.dll"));
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"prh {string.Join(' ', args)} did not finish in 2 minutes");
-        }
-        return new Result(process.ExitCode, stdout, stderr.Result);
-    }
 
     private string Write(string name, byte[] bytes)
     {
@@ -51,13 +30,15 @@ public sealed class CliTests : IDisposable
     public void Inspect_lists_inputs_outputs_and_every_tensor_with_its_shape()
     {
         string model = Write("tokens.onnx", ExtractionTests.Tokens.Bytes);
-        var json = Prh("inspect", model, "--json");
+        var json = PrhProcess.Run("inspect", model, "--json");
         Assert.True(json.ExitCode == 0, json.Stderr);
         var doc = json.Json;
         Assert.Equal("onnxruntime", doc.GetProperty("shapes_from").GetString());
         Assert.Equal(8, doc.GetProperty("ir_version").GetInt64());
         Assert.Equal(["x", "mask"], doc.GetProperty("inputs").EnumerateArray().Select(i => i.GetProperty("name").GetString()));
-        Assert.Equal("[\"batch\", 5, 4]", doc.GetProperty("inputs")[0].GetProperty("shape").GetRawText());
+        var shape = doc.GetProperty("inputs")[0].GetProperty("shape").EnumerateArray().ToList();
+        Assert.Equal([JsonValueKind.String, JsonValueKind.Number, JsonValueKind.Number], shape.Select(d => d.ValueKind));
+        Assert.Equal(["batch", "5", "4"], shape.Select(d => d.ToString()));
         var tensors = doc.GetProperty("tensors").EnumerateArray().ToList();
         Assert.Equal(OnnxGraph.Parse(ExtractionTests.Tokens.Bytes).Tensors.Select(t => t.Name), tensors.Select(t => t.GetProperty("name").GetString()));
         var residual = tensors.Single(t => t.GetProperty("name").GetString() == "block1/residual");
@@ -65,7 +46,7 @@ public sealed class CliTests : IDisposable
         Assert.Equal("float", residual.GetProperty("type").GetString());
         Assert.Equal(["batch", "5", "6"], residual.GetProperty("shape").EnumerateArray().Select(d => d.ToString()));
 
-        var text = Prh("inspect", model);
+        var text = PrhProcess.Run("inspect", model);
         Assert.True(text.ExitCode == 0, text.Stderr);
         Assert.Contains("block0/fc2_matmul", text.Stdout);
         Assert.Contains("MatMul", text.Stdout);
@@ -80,7 +61,7 @@ public sealed class CliTests : IDisposable
         var inputs = ExtractionTests.TokenInputs();
         string x = WriteNpy("x.npy", inputs["x"]), mask = WriteNpy("mask.npy", inputs["mask"]);
         string output = Path.Combine(_dir, "features.npy");
-        var run = Prh("extract", model, "--input", $"x={x}", "--input", $"mask={mask}", "--layers", "block1/residual,embed/add,block0/relu",
+        var run = PrhProcess.Run("extract", model, "--input", $"x={x}", "--input", $"mask={mask}", "--layers", "block1/residual,embed/add,block0/relu",
             "--pool", "last", "--mask", "mask", "--batch", "5", "--out", output);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("3 layers", run.Stdout);
@@ -103,7 +84,7 @@ public sealed class CliTests : IDisposable
         string model = Write("mlp.onnx", ExtractionTests.Mlp.Bytes);
         string x = WriteNpy("x.npy", ExtractionTests.MlpInputs()["x"]);
         string output = Path.Combine(_dir, "features.safetensors");
-        var run = Prh("extract", model, "--input", $"x={x}", "--layer-op", "Relu", "--pool", "none", "--out", output);
+        var run = PrhProcess.Run("extract", model, "--input", $"x={x}", "--layer-op", "Relu", "--pool", "none", "--out", output);
         Assert.True(run.ExitCode == 0, run.Stderr);
 
         using var extractor = new FeatureExtractor(ExtractionTests.Mlp.Bytes, new ExtractionOptions { Layers = LayerSelection.ByOp("Relu"), Pooling = Pooling.None });
@@ -113,7 +94,7 @@ public sealed class CliTests : IDisposable
         for (int l = 0; l < 3; l++)
             Assert.Equal(expected.Layers[l].Data.Select(v => (double)(float)v), written.Layers[l].Data);
 
-        var npy = Prh("extract", model, "--input", $"x={x}", "--layer-op", "Relu", "--out", Path.Combine(_dir, "features.npy"));
+        var npy = PrhProcess.Run("extract", model, "--input", $"x={x}", "--layer-op", "Relu", "--out", Path.Combine(_dir, "features.npy"));
         Assert.Equal(1, npy.ExitCode);
         Assert.Contains("prh: error: FileError:", npy.Stderr);
         Assert.Contains("layers differ in width (8, 6, 7)", npy.Stderr);
@@ -127,29 +108,29 @@ public sealed class CliTests : IDisposable
         string x = WriteNpy("x.npy", ExtractionTests.MlpInputs()["x"]);
         string output = Path.Combine(_dir, "out.npy");
 
-        var unknown = Prh("extract", model, "--input", $"x={x}", "--layers", "layer0/relu,nope", "--out", output);
+        var unknown = PrhProcess.Run("extract", model, "--input", $"x={x}", "--layers", "layer0/relu,nope", "--out", output);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("prh: error: ExtractionError:", unknown.Stderr);
         Assert.Contains("'nope'", unknown.Stderr);
         Assert.Contains("prh inspect", unknown.Stderr);
 
-        var input = Prh("extract", model, "--input", $"pixels={x}", "--layers", "y", "--out", output);
+        var input = PrhProcess.Run("extract", model, "--input", $"pixels={x}", "--layers", "y", "--out", output);
         Assert.Equal(1, input.ExitCode);
         Assert.Contains("no input 'pixels'", input.Stderr);
 
-        var both = Prh("extract", model, "--input", $"x={x}", "--layers", "y", "--layer-op", "Relu", "--out", output);
+        var both = PrhProcess.Run("extract", model, "--input", $"x={x}", "--layers", "y", "--layer-op", "Relu", "--out", output);
         Assert.Equal(1, both.ExitCode);
         Assert.Contains("either --layers", both.Stderr);
 
         string truncated = Write("truncated.onnx", ExtractionTests.Mlp.Bytes[..100]);
-        var bad = Prh("extract", truncated, "--input", $"x={x}", "--layers", "y", "--out", output);
+        var bad = PrhProcess.Run("extract", truncated, "--input", $"x={x}", "--layers", "y", "--out", output);
         Assert.Equal(1, bad.ExitCode);
         Assert.Contains($"prh: error: ExtractionError: not an ONNX model: {truncated}", bad.Stderr);
-        var inspect = Prh("inspect", x);
+        var inspect = PrhProcess.Run("inspect", x);
         Assert.Equal(1, inspect.ExitCode);
         Assert.Contains($"not an ONNX model: {x}", inspect.Stderr);
 
-        var missing = Prh("extract", model, "--input", $"x={Path.Combine(_dir, "absent.npy")}", "--layers", "y", "--out", output);
+        var missing = PrhProcess.Run("extract", model, "--input", $"x={Path.Combine(_dir, "absent.npy")}", "--layers", "y", "--out", output);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("absent.npy", missing.Stderr);
         Assert.False(File.Exists(output));

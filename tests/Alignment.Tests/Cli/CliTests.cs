@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Prh.Alignment.Tests.Fixtures;
+using Prh.TestSupport;
 using static Prh.Alignment.Tests.Fixtures.MetricCaseTests;
 
 namespace Prh.Alignment.Tests.Cli;
@@ -12,6 +13,23 @@ public sealed class CliTests
     private static double ExpectedTolerance(JsonElement e) =>
         FixtureSet.OptionalDouble(e, "tol_f64") ?? e.GetProperty("tol_loose").GetDouble();
 
+    /// <summary>The command-line flags that carry a manifest entry's keyword arguments.</summary>
+    private static IEnumerable<string> Flags(JsonElement kwargs)
+    {
+        foreach (var p in kwargs.EnumerateObject())
+        {
+            string value = p.Value.ToString();
+            switch (p.Name)
+            {
+                case "topk": yield return "--topk"; yield return value; break;
+                case "kernel_metric": yield return "--kernel"; yield return value; break;
+                case "rbf_sigma": yield return "--sigma"; yield return value; break;
+                case "cca_dim": yield return "--cca-dim"; yield return value; break;
+                default: throw new ArgumentException($"no flag for {p.Name}");
+            }
+        }
+    }
+
     [Fact]
     public void Metric_json_matches_the_manifest_for_a_sample_of_cases()
     {
@@ -21,7 +39,7 @@ public sealed class CliTests
         foreach (var e in c.GetProperty("expected").EnumerateArray())
         {
             string metric = e.GetProperty("metric").GetString()!;
-            var result = Prh.Run([.. new[] { "metric", a, b, "--metric", metric }, .. Prh.Flags(e.GetProperty("kwargs")), "--json"]);
+            var result = PrhProcess.Run([.. new[] { "metric", a, b, "--metric", metric }, .. Flags(e.GetProperty("kwargs")), "--json"]);
             Assert.True(result.ExitCode == 0, result.Stderr);
             Assert.Equal(metric, result.Json.GetProperty("metric").GetString());
             double value = result.Json.GetProperty("value").GetDouble();
@@ -34,7 +52,7 @@ public sealed class CliTests
     public void Metric_without_json_prints_a_readable_line()
     {
         var c = FixtureSet.Array("metric_cases").First();
-        var result = Prh.Run("metric", FixtureSet.Path(c.GetProperty("inputs").GetProperty("A").GetString()!),
+        var result = PrhProcess.Run("metric", FixtureSet.Path(c.GetProperty("inputs").GetProperty("A").GetString()!),
             FixtureSet.Path(c.GetProperty("inputs").GetProperty("B").GetString()!), "--metric", "cka", "--topk", "10");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("cka", result.Stdout);
@@ -96,7 +114,7 @@ public sealed class CliTests
 
         string file = Path.Combine(Directory.CreateTempSubdirectory("prh-batch-").FullName, "requests.jsonl");
         File.WriteAllLines(file, lines);
-        var result = Prh.Run("metric", "--batch", file);
+        var result = PrhProcess.Run("metric", "--batch", file);
         Assert.True(result.ExitCode == 0, result.Stderr);
         var outputs = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(lines.Count, outputs.Length);
@@ -112,7 +130,7 @@ public sealed class CliTests
         foreach (var p in pipeline.GetProperty("pairs").EnumerateArray().GroupBy(p => p.GetProperty("metric").GetString()).Select(g => g.Last()))
         {
             string metric = p.GetProperty("metric").GetString()!;
-            var result = Prh.Run("score", File(p.GetProperty("x").GetString()!), File(p.GetProperty("y").GetString()!), "--metric", metric, "--topk", "10",
+            var result = PrhProcess.Run("score", File(p.GetProperty("x").GetString()!), File(p.GetProperty("y").GetString()!), "--metric", metric, "--topk", "10",
                 "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json");
             Assert.True(result.ExitCode == 0, result.Stderr);
             var json = result.Json;
@@ -142,7 +160,7 @@ public sealed class CliTests
             var xs = m.GetProperty("x_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             var ys = m.GetProperty("y_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             string metric = m.GetProperty("metric").GetString()!;
-            var result = Prh.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json"]);
+            var result = PrhProcess.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json"]);
             Assert.True(result.ExitCode == 0, result.Stderr);
             var scores = result.Json.GetProperty("scores");
             var indices = result.Json.GetProperty("indices");
@@ -175,7 +193,7 @@ public sealed class CliTests
         ];
         foreach (var (args, phrase) in cases)
         {
-            var result = Prh.Run(args);
+            var result = PrhProcess.Run(args);
             Assert.NotEqual(0, result.ExitCode);
             Assert.Equal("", result.Stdout);
             Assert.Contains(phrase, result.Stderr);

@@ -7,8 +7,10 @@ using Prh.Grains.Aggregation;
 using Prh.Grains.Sweeps;
 using Prh.Grains.Telemetry;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Operate;
+
 
 /// <summary>A <c>prh silo</c> process with its operational endpoints and the Orleans Dashboard on, after a small sweep through its gateway.</summary>
 public sealed class SweptSilo : IAsyncLifetime
@@ -26,15 +28,15 @@ public sealed class SweptSilo : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={_gatewayPort}",
+        _silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={_gatewayPort}",
             $"--Health:Port={HealthPort}", "--Dashboard:Enabled=true", "--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(_folder, "data")}"]));
         await _silo.WaitForPort(_gatewayPort);
         string gateway = $"127.0.0.1:{_gatewayPort}";
         string spec = WriteSpec(_folder, "operate", SweepTests.VisionModels().Take(2), [("cka", null)]);
-        var run = Run("sweep", "run", spec, "--json", "--cluster", gateway);
-        if (run.Exit != 0) throw new InvalidOperationException($"prh sweep run failed: {run.Stderr}\n{_silo.Output}");
-        var status = Run("sweep", "status", "operate", "--cluster", gateway, "--json");
-        if (status.Exit != 0) throw new InvalidOperationException($"prh sweep status failed: {status.Stderr}");
+        var run = PrhProcess.Run("sweep", "run", spec, "--json", "--cluster", gateway);
+        if (run.ExitCode != 0) throw new InvalidOperationException($"prh sweep run failed: {run.Stderr}\n{_silo.Output}");
+        var status = PrhProcess.Run("sweep", "status", "operate", "--cluster", gateway, "--json");
+        if (status.ExitCode != 0) throw new InvalidOperationException($"prh sweep status failed: {status.Stderr}");
         LayerPairsScored = JsonDocument.Parse(status.Stdout).RootElement.GetProperty("layer_pairs_scored").GetInt64();
     }
 
@@ -103,7 +105,7 @@ public sealed class OperationalEndpointsTests(SweptSilo silo) : IClassFixture<Sw
     {
         string promtool = OnPath("promtool") ?? throw new InvalidOperationException(
             "promtool is not installed: scripts/deps.sh installs it (Debian package prometheus)");
-        var start = Program(promtool, ["check", "metrics"]);
+        var start = PrhProcess.Program(promtool, ["check", "metrics"]);
         start.RedirectStandardInput = true;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -125,7 +127,7 @@ public sealed class OperationalEndpointsTests(SweptSilo silo) : IClassFixture<Sw
         string profile = Directory.CreateTempSubdirectory("prh-chromium-").FullName;
         try
         {
-            var start = Program(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            var start = PrhProcess.Program(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync", $"--user-data-dir={profile}",
                 "--virtual-time-budget=10000", "--dump-dom", url]);
             using var process = Process.Start(start)!;

@@ -6,6 +6,7 @@ using Orleans.Configuration;
 using Orleans.Hosting.Kubernetes;
 using Prh.Silo;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Operate;
 
@@ -19,7 +20,7 @@ public sealed class SiloHostTests
         string data = Directory.CreateTempSubdirectory("prh-health-").FullName;
         try
         {
-            await using var silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+            await using var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
                 $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}"]));
             await silo.WaitForPort(healthPort);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

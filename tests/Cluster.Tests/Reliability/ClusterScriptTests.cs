@@ -3,6 +3,8 @@ using System.Text.Json;
 using Prh.Cluster.Tests.Storage;
 using Prh.Cluster.Tests.Sweeps;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Reliability;
 
@@ -23,7 +25,7 @@ public sealed class ClusterScriptTests
         try
         {
             var start = Script(ports, "start", "--dir", dir);
-            Assert.True(start.Exit == 0, start.Output);
+            Assert.True(start.ExitCode == 0, start.Output);
             Assert.Contains("cluster up: 3 silos", start.Output);
             string[] gateways = File.ReadAllText(Path.Combine(dir, "gateways")).Split(' ', StringSplitOptions.TrimEntries);
             Assert.Equal(3, gateways.Length);
@@ -34,7 +36,7 @@ public sealed class ClusterScriptTests
             var models = SweepTests.VisionModels().Take(3).ToList();
             string spec = WriteSpec(dir, "script", models, [("cka", null), ("mutual_knn", 10)]);
             var run = Run(["sweep", "run", spec, "--json", "--cluster", .. gateways]);
-            Assert.True(run.Exit == 0, run.Stderr);
+            Assert.True(run.ExitCode == 0, run.Stderr);
             SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(run.Stdout).RootElement, models), models);
 
             int silo1 = int.Parse(File.ReadAllText(Path.Combine(dir, "silo1.pid")));
@@ -48,7 +50,7 @@ public sealed class ClusterScriptTests
         {
             var pids = Pids(dir);
             var stop = Script(ports, "stop", "--dir", dir);
-            Assert.True(stop.Exit == 0, stop.Output);
+            Assert.True(stop.ExitCode == 0, stop.Output);
             Assert.All(pids, pid => Assert.False(Running(pid), $"process {pid} survived the stop"));
             Assert.Empty(Directory.GetFiles(dir, "*.pid"));
         }
@@ -63,14 +65,11 @@ public sealed class ClusterScriptTests
         catch (IOException) { return false; }
     }
 
-    private static (int Exit, string Output) Script(IReadOnlyDictionary<string, string> environment, params string[] args)
+    private static (int ExitCode, string Output) Script(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = Program("bash", [Path.Combine(AzuriteFixture.FindRepositoryRoot(), "scripts", "cluster.sh"), .. args]);
+        var start = PrhProcess.Program("bash", [Path.Combine(AzuriteFixture.FindRepositoryRoot(), "scripts", "cluster.sh"), .. args]);
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(4))) { process.Kill(true); throw new TimeoutException($"cluster.sh {string.Join(' ', args)} did not finish"); }
-        return (process.ExitCode, stdout + stderr.Result);
+        var result = PrhProcess.RunToEnd(start);
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Azure.Storage.Blobs;
 using Prh.Cluster.Tests.Storage;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Reliability;
 
@@ -48,7 +49,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var cluster = new LoopbackCluster(folder, azurite, siloOptions);
         try
         {
-            cluster._redis = new Background(Program("redis-server",
+            cluster._redis = new Background(PrhProcess.Program("redis-server",
                 ["--port", cluster._redisPort.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", folder]));
             await cluster._redis.WaitForPort(cluster._redisPort);
             if (azurite) await cluster.StartStore();
@@ -67,7 +68,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
     {
         string azurite = Path.Combine(AzuriteFixture.FindRepositoryRoot(), ".tools", "node_modules", ".bin", "azurite-blob");
         if (!File.Exists(azurite)) throw new InvalidOperationException($"{azurite} is missing; scripts/test.sh installs Azurite under .tools/");
-        _store = new Background(Program(azurite, ["--blobHost", "127.0.0.1", "--blobPort", _azuritePort.ToString(), "--location", Path.Combine(_folder, "azurite"),
+        _store = new Background(PrhProcess.Program(azurite, ["--blobHost", "127.0.0.1", "--blobPort", _azuritePort.ToString(), "--location", Path.Combine(_folder, "azurite"),
             "--skipApiVersionCheck", "--disableTelemetry"]));
         await _store.WaitForPort(_azuritePort);
     }
@@ -86,7 +87,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         string[] store = _azurite
             ? ["--Store:Kind=blob", $"--Store:BlobConnectionString={StoreConnectionString}"]
             : ["--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(_folder, "data")}"];
-        var process = new Background(PrhProcess(["silo", "--Cluster:Clustering=redis", $"--Cluster:RedisConnectionString=127.0.0.1:{_redisPort}",
+        var process = new Background(PrhProcess.StartInfo(["silo", "--Cluster:Clustering=redis", $"--Cluster:RedisConnectionString=127.0.0.1:{_redisPort}",
             $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Health:Port={healthPort}", .. store, .. _siloOptions, .. extra]));
         var silo = new Silo(process, $"127.0.0.1:{gatewayPort}", healthPort);
         Silos.Add(silo);

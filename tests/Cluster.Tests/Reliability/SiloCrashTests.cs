@@ -8,6 +8,7 @@ using Prh.Cluster.Tests.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Reliability;
 
@@ -30,7 +31,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "crash", models, FiveMetrics);
         var submit = Run(["sweep", "submit", spec, "--cluster", gateways[0]]);
-        Assert.True(submit.Exit == 0, submit.Stderr);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
 
         // Watch closely from this process and kill the third silo as soon as the first tile is scored: it holds a tile of its own then.
         await using (var client = await ClusterConnection.Remote([gateways[0]]))
@@ -41,9 +42,9 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
         // A user's view from here on: watch until the end, then the matrices.
         var watch = Run(["sweep", "watch", "crash", "--cluster", gateways[0], gateways[1]]);
-        Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
+        Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
         var rerun = Run(["sweep", "run", spec, "--json", "--cluster", gateways[0], gateways[1]]); // finished: served from the store
-        Assert.True(rerun.Exit == 0, rerun.Stderr);
+        Assert.True(rerun.ExitCode == 0, rerun.Stderr);
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(rerun.Stdout).RootElement, models), models);
     }
 
@@ -55,7 +56,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "all", models, FiveMetrics);
         var submit = Run(["sweep", "submit", spec, "--cluster", cluster.Gateways[0]]);
-        Assert.True(submit.Exit == 0, submit.Stderr);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
         await using (var client = await ClusterConnection.Remote([cluster.Gateways[0]]))
             await WaitFor(client, "all", s => s.Scoring is { TilesDone: >= 3 });
         cluster.KillAllSilos();
@@ -69,7 +70,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         Assert.True(finishedLayerPairs > 0 && sketchesBefore > 0, $"nothing was finished before the kill ({finishedLayerPairs} layer pairs, {sketchesBefore} sketches)");
 
         var watch = Run(["sweep", "watch", "all", "--cluster", .. cluster.Gateways]);
-        Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
+        Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
         var status = Run(["sweep", "status", "all", "--json", "--cluster", cluster.Gateways[0]]);
         long totalLayerPairs = JsonDocument.Parse(status.Stdout).RootElement.GetProperty("layer_pairs_scored").GetInt64();
 
@@ -83,7 +84,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         Assert.Equal(await Stored(cluster, "documents/sketches/") - sketchesBefore, (int)sketchesBuilt);
 
         var results = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(results.Exit == 0, results.Stderr);
+        Assert.True(results.ExitCode == 0, results.Stderr);
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(results.Stdout).RootElement, models), models);
     }
 
@@ -101,7 +102,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
         await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true, LoopbackCluster.FastFailureDetection);
         var submit = Run(["sweep", "submit", spec, "--cluster", cluster.Gateways[0]]);
-        Assert.True(submit.Exit == 0, submit.Stderr);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
         // Killed as soon as the store records the second finished shard.
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (await Stored(cluster, "documents/extractions/") < 2)
@@ -116,7 +117,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         int recorded = await Stored(cluster, "documents/extractions/");
         Assert.InRange(recorded, 1, shards - 1);
         var resumed = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(resumed.Exit == 0, resumed.Stderr);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         double extracted = await cluster.Metric("prh_cache_misses_total{prh_kind=\"extraction\"}");
         output.WriteLine($"shards recorded before the kill: {recorded} of {shards}; extracted by the new silos: {extracted}");
         Assert.Equal(shards - recorded, (int)extracted);
@@ -124,7 +125,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
         // The same sweep undisturbed, on an embedded silo with a store of its own: the same matrix, bit for bit.
         var undisturbed = Run(["sweep", "run", spec, "--json", "--data", Path.Combine(folder, "undisturbed")]);
-        Assert.True(undisturbed.Exit == 0, undisturbed.Stderr);
+        Assert.True(undisturbed.ExitCode == 0, undisturbed.Stderr);
         Assert.Equal(undisturbed.Stdout, resumed.Stdout);
     }
 
@@ -140,7 +141,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         string spec = WriteSpec(folder, "outage", models, FiveMetrics);
         var outputs = new List<string>();
         var submit = Run(["sweep", "submit", spec, "--cluster", cluster.Gateways[0]]);
-        Assert.True(submit.Exit == 0, submit.Stderr);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
         var paused = new List<string>();
         await using (var client = await ClusterConnection.Remote(cluster.Gateways))
         {
@@ -166,10 +167,10 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
 
         var watch = Run(["sweep", "watch", "outage", "--cluster", .. cluster.Gateways]);
         outputs.Add(watch.Stdout + watch.Stderr);
-        Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
+        Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
         var results = Run(["sweep", "run", spec, "--json", "--cluster", .. cluster.Gateways]);
         outputs.Add(results.Stdout + results.Stderr);
-        Assert.True(results.Exit == 0, results.Stderr);
+        Assert.True(results.ExitCode == 0, results.Stderr);
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(results.Stdout).RootElement, models), models);
 
         // The store's key appears nowhere: not in any process's logs or spans, nor in what the commands printed.
@@ -187,7 +188,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var models = SweepTests.VisionModels();
         string first = WriteSpec(folder, "before", models.Take(3), [("cka", null), ("mutual_knn", 10)]);
         var before = Run(["sweep", "run", first, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(before.Exit == 0, before.Stderr);
+        Assert.True(before.ExitCode == 0, before.Stderr);
 
         // Flip one byte of a stored feature blob, then bring up fresh silos (no local copies of it).
         string victim = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(models[1]))));
@@ -201,7 +202,7 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         // The next sweep needs it for the pairs of a new model: it detects, discards, re-imports, scores.
         string next = WriteSpec(folder, "after", models, [("cka", null), ("mutual_knn", 10)]);
         var after = Run(["sweep", "run", next, "--json", "--cluster", .. cluster.Gateways]);
-        Assert.True(after.Exit == 0, after.Stderr);
+        Assert.True(after.ExitCode == 0, after.Stderr);
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(after.Stdout).RootElement, models), models);
         var status = JsonDocument.Parse(Run(["sweep", "status", "after", "--json", "--cluster", cluster.Gateways[0]]).Stdout).RootElement;
         string recovery = Assert.Single(status.GetProperty("recoveries").EnumerateArray()).GetString()!;
@@ -222,16 +223,16 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var models = SweepTests.AllModels().Take(5).ToList();
         string spec = WriteSpec(folder, "twice", models, [("cka", null), ("mutual_knn", 10)]);
         var submits = new[] { cluster.Gateways[0], cluster.Gateways[1] }.Select(g => Task.Run(() => Run(["sweep", "submit", spec, "--cluster", g]))).ToList();
-        foreach (var submit in await Task.WhenAll(submits)) Assert.True(submit.Exit == 0, submit.Stderr);
+        foreach (var submit in await Task.WhenAll(submits)) Assert.True(submit.ExitCode == 0, submit.Stderr);
         var watch = Run(["sweep", "watch", "twice", "--cluster", .. cluster.Gateways]);
-        Assert.True(watch.Exit == 0, watch.Stdout + watch.Stderr);
+        Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
 
         output.WriteLine($"pairs scored: {await cluster.Metric("prh_pairs_scored_total")}, sketch pieces built: {await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")}");
         Assert.Equal(2 * (5 * 6 / 2), (int)await cluster.Metric("prh_pairs_scored_total")); // 15 pairs (i <= j) per metric
         Assert.Equal(5 * 2, (int)await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")); // kernels and neighbours per model
         Assert.Equal(5, (int)await cluster.Metric("prh_sketches_built_total")); // one sketch job per model
         var results = Run(["sweep", "results", "twice", "--metric", "cka", "--format", "json", "--cluster", cluster.Gateways[2]]);
-        Assert.True(results.Exit == 0, results.Stderr);
+        Assert.True(results.ExitCode == 0, results.Stderr);
     }
 
     /// <summary>Polls the sweep's status until <paramref name="condition"/>, failing if it finishes first or 2 minutes pass.</summary>

@@ -6,6 +6,7 @@ using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction.Onnx;
 using Prh.Grains.Onnx;
+using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -203,8 +204,8 @@ public sealed class ExtractionSweepTests
         string features = Path.Combine(folder, "features.npy");
         FeatureFile.Save(features, Prh.Alignment.Features.SyntheticZoo.Model("f", Samples, 3, 8, seed: 9));
         var store = TestClusters.FileStore();
-        var put = PrhProcesses.Run("store", "put", "--data", store.DataDirectory, Path.Combine(folder, "mlp_a.onnx"), features);
-        Assert.True(put.Exit == 0, put.Stderr);
+        var put = PrhProcess.Run("store", "put", "--data", store.DataDirectory, Path.Combine(folder, "mlp_a.onnx"), features);
+        Assert.True(put.ExitCode == 0, put.Stderr);
         var names = put.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split("  ")[0]).ToList();
         Assert.Equal(2, names.Count);
         Assert.All(names, n => Assert.True(Prh.Contracts.Storage.BlobRef.TryParseUri(n, out _), n));

@@ -5,33 +5,9 @@ using System.Text;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
-/// <summary>The built <c>prh</c> (and other programs) as real processes on loopback, bounded in time.</summary>
+/// <summary>Long-running processes (silos, redis, Azurite) on loopback, and the spec files prh reads; prh itself runs through <see cref="Prh.TestSupport.PrhProcess"/>.</summary>
 public static class PrhProcesses
 {
-    public static ProcessStartInfo PrhProcess(IEnumerable<string> args) => Program("dotnet", [Path.Combine(AppContext.BaseDirectory, "prh.dll"), .. args]);
-
-    public static ProcessStartInfo Program(string file, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) psi.ArgumentList.Add(a);
-        return psi;
-    }
-
-    /// <summary>Runs prh to completion (3 minutes at most).</summary>
-    public static (int Exit, string Stdout, string Stderr) Run(params string[] args) => RunWith(new Dictionary<string, string>(), args);
-
-    /// <summary>Runs prh with extra environment variables.</summary>
-    public static (int Exit, string Stdout, string Stderr) RunWith(IReadOnlyDictionary<string, string> environment, params string[] args)
-    {
-        var start = PrhProcess(args);
-        foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException($"prh {string.Join(' ', args)} did not finish"); }
-        return (p.ExitCode, stdout, stderr.Result);
-    }
-
     /// <summary>A long-running process (a silo, a server) whose output is collected as it comes; killed with its tree on dispose.</summary>
     public sealed class Background : IAsyncDisposable
     {

@@ -2,6 +2,8 @@ using System.Text.Json;
 using Prh.Alignment.IO;
 using Prh.Contracts.Sweeps;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -13,7 +15,7 @@ public sealed class SiloProcessTests
     {
         string folder = Directory.CreateTempSubdirectory("prh-silo-proc-").FullName;
         int siloPort = FreePort(), gatewayPort = FreePort();
-        await using var silo = new Background(PrhProcess(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+        await using var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
             "--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(folder, "data")}"]));
         await silo.WaitForPort(gatewayPort);
         string gateway = $"127.0.0.1:{gatewayPort}";
@@ -21,37 +23,37 @@ public sealed class SiloProcessTests
         string spec = WriteSpec(folder, "remote", models, [("mutual_knn", 10), ("cka", null)]);
 
         var submit = Run("sweep", "submit", spec, "--cluster", gateway);
-        Assert.True(submit.Exit == 0, submit.Stderr);
+        Assert.True(submit.ExitCode == 0, submit.Stderr);
         Assert.Equal("remote", submit.Stdout.Trim());
 
         var watch = Run("sweep", "watch", "remote", "--cluster", gateway);
-        Assert.True(watch.Exit == 0, watch.Stderr + watch.Stdout);
+        Assert.True(watch.ExitCode == 0, watch.Stderr + watch.Stdout);
         Assert.Contains("completed", watch.Stdout);
 
         var status = Run("sweep", "status", "remote", "--cluster", gateway, "--json");
-        Assert.True(status.Exit == 0, status.Stderr);
+        Assert.True(status.ExitCode == 0, status.Stderr);
         var json = JsonDocument.Parse(status.Stdout).RootElement;
         Assert.Equal("completed", json.GetProperty("phase").GetString());
         Assert.True(json.GetProperty("layer_pairs_scored").GetInt64() > 0);
 
         var csv = Run("sweep", "results", "remote", "--cluster", gateway, "--metric", "cka", "--format", "csv");
-        Assert.True(csv.Exit == 0, csv.Stderr);
+        Assert.True(csv.ExitCode == 0, csv.Stderr);
         Assert.StartsWith($"model,{models[0]},{models[1]}", csv.Stdout);
 
         string npy = Path.Combine(folder, "knn.npy");
         var saved = Run("sweep", "results", "remote", "--cluster", gateway, "--metric", "mutual_knn@10", "--format", "npy", "--out", npy);
-        Assert.True(saved.Exit == 0, saved.Stderr);
+        Assert.True(saved.ExitCode == 0, saved.Stderr);
         var matrix = NpyFile.Read(npy);
         Assert.Equal([2, 2], matrix.Shape);
         Assert.Equal(matrix.Values[1], matrix.Values[2]); // mutual_knn is symmetric
 
         string png = Path.Combine(folder, "cka.png");
         var plot = Run("sweep", "plot", "remote", "--cluster", gateway, "--metric", "cka", "--out", png);
-        Assert.True(plot.Exit == 0, plot.Stderr);
+        Assert.True(plot.ExitCode == 0, plot.Stderr);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(png).Take(4));
 
         var unknown = Run("sweep", "results", "remote", "--cluster", gateway, "--metric", "svcca");
-        Assert.NotEqual(0, unknown.Exit);
+        Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("has no metric 'svcca'", unknown.Stderr);
     }
 
@@ -65,7 +67,7 @@ public sealed class SiloProcessTests
         var models = SweepTests.AllModels().Take(4).ToList();
         string spec = WriteSpec(folder, "redis", models, [("mutual_knn", 10), ("cknna", 10)]);
         var run = Run(["sweep", "run", spec, "--json", "--cluster", .. gateways]);
-        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.True(run.ExitCode == 0, run.Stderr);
         var json = JsonDocument.Parse(run.Stdout).RootElement;
         var results = SweepTests.ParseResults(json, models);
         SweepTests.AssertMatchesManifest(results, models);

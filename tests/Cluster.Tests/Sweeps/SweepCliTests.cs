@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Prh.Alignment.Tests.Fixtures;
 using Prh.Contracts.Sweeps;
+using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -24,7 +25,7 @@ public sealed class SweepCliTests
         string spec = Path.Combine(folder, "sweep.yaml");
         File.WriteAllLines(spec, yaml);
 
-        var (exit, stdout, stderr) = PrhProcesses.Run("sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
+        var (exit, stdout, stderr) = PrhProcess.Run("sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
         Assert.True(exit == 0, stderr);
         var json = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(models, json.GetProperty("models").EnumerateArray().Select(m => m.GetString()!));
@@ -39,14 +40,14 @@ public sealed class SweepCliTests
         string folder = Directory.CreateTempSubdirectory("prh-sweep-cli-").FullName;
         string spec = Path.Combine(folder, "bad.yaml");
         File.WriteAllText(spec, "name: bad\ndataset: d\nmodels:\n  - id: a\n    featurs: x.npy\nmetrics:\n  - name: cka\n");
-        var (exit, stdout, stderr) = PrhProcesses.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
+        var (exit, stdout, stderr) = PrhProcess.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
         Assert.NotEqual(0, exit);
         Assert.Equal("", stdout);
         Assert.Contains("bad.yaml:5", stderr);
         Assert.Contains("featurs", stderr);
 
         File.WriteAllText(spec, $"name: bad\ndataset: d\nmodels:\n  - id: ../escape\n    features: {SweepTests.FileOf(SweepTests.VisionModels()[0])}\nmetrics:\n  - name: cka\n");
-        (exit, _, stderr) = PrhProcesses.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
+        (exit, _, stderr) = PrhProcess.Run("sweep", "run", spec, "--data", Path.Combine(folder, "data"));
         Assert.NotEqual(0, exit);
         Assert.Contains("'../escape' is not a safe name", stderr);
     }

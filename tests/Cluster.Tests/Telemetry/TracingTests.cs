@@ -10,6 +10,8 @@ using Prh.Contracts.Sweeps;
 using Prh.Grains;
 using Prh.Grains.Telemetry;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
+using Prh.TestSupport;
+using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Telemetry;
 
@@ -102,7 +104,7 @@ public sealed class TracingTests
             ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
             ["OTEL_SERVICE_NAME"] = "prh-otlp-test",
         }, "sweep", "run", spec, "--json", "--data", Path.Combine(folder, "data"));
-        Assert.True(run.Exit == 0, run.Stderr);
+        Assert.True(run.ExitCode == 0, run.Stderr);
         listener.Stop();
         await receiving;
 
