@@ -41,8 +41,8 @@ internal static class DemoCommand
             SweepStatus status;
             while (!(status = await sweep.GetStatusAsync()).IsFinished) await Task.Delay(200);
             Console.Out.WriteLine($"sweep {status.Id}: {status.Phase.ToString().ToLowerInvariant()}, {status.LayerPairsScored} layer pairs scored");
-            foreach (string line in status.Extraction) Console.Out.WriteLine($"  extracted {line}");
-            if (status.Phase != SweepPhase.Completed) throw new RefusalException(string.Join("; ", status.Errors));
+            foreach (var extraction in status.Extractions) Console.Out.WriteLine($"  extracted {SweepStatusText.Extraction(extraction)}");
+            if (status.Phase != SweepPhase.Completed) throw new RefusalException(string.Join("; ", SweepStatusText.Errors(status)));
 
             var results = await sweep.GetResultsAsync();
             await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(results[0].Models, results) + "\n");

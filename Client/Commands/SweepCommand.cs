@@ -55,9 +55,9 @@ internal static class SweepCommand
             var grain = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
             await grain.SubmitAsync(definition);
             var status = await SweepProgress.FollowAsync(grain, Console.Error, terminal: !Console.IsErrorRedirected);
-            if (status.Phase != SweepPhase.Completed) span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", status.Errors));
+            if (status.Phase != SweepPhase.Completed) span?.SetStatus(ActivityStatusCode.Error, string.Join("; ", SweepStatusText.Errors(status)));
             if (status.Phase != SweepPhase.Completed)
-                throw new RefusalException($"sweep '{definition.Name}' failed: {string.Join("; ", status.Errors)}");
+                throw new RefusalException($"sweep '{definition.Name}' failed: {string.Join("; ", SweepStatusText.Errors(status))}");
             var results = await grain.GetResultsAsync();
             if (parse.GetValue(json))
                 Console.Out.WriteLine(SweepResults.Json(results[0].Models, results)); // failed models are left out
@@ -96,7 +96,7 @@ internal static class SweepCommand
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
             var status = await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetStatusAsync();
-            Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : SweepProgress.Describe(status));
+            Console.Out.WriteLine(parse.GetValue(json) ? StatusJson(status) : SweepStatusText.Describe(status));
             return status.Phase == SweepPhase.Failed ? 1 : 0;
         }));
         return command;
@@ -217,11 +217,46 @@ internal static class SweepCommand
         w.WriteNumber("metrics_done", s.MetricsDone);
         w.WriteNumber("metrics", s.MetricCount);
         w.WriteNumber("layer_pairs_scored", s.LayerPairsScored);
-        w.WriteStrings("errors", s.Errors);
-        w.WriteStrings("extraction", s.Extraction);
+        w.WriteArray("model_errors", s.ModelErrors, (w, e) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("model", e.Model);
+            w.WriteString("message", e.Message);
+            w.WriteEndObject();
+        });
+        w.WriteString("failure", s.Failure);
+        w.WriteArray("extractions", s.Extractions, (w, e) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("model", e.Model);
+            w.WriteNumber("shards_done", e.ShardsDone);
+            w.WriteNumber("shards", e.ShardCount);
+            w.WriteArray("sites", e.Sites, (w, site) =>
+            {
+                w.WriteStartObject();
+                w.WriteString("provider", site.Provider);
+                w.WriteString("silo", site.Silo);
+                w.WriteEndObject();
+            });
+            w.WriteEndObject();
+        });
         w.WriteString("trace_id", s.TraceId);
-        w.WriteString("paused", s.Paused);
-        w.WriteStrings("recoveries", s.Recoveries ?? []);
+        if (s.Paused is { } paused)
+        {
+            w.WriteStartObject("paused");
+            w.WriteString("since", paused.Since);
+            w.WriteString("reason", paused.Reason);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("paused");
+        w.WriteArray("recoveries", s.Recoveries, (w, r) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("model", r.Model);
+            w.WriteString("lost", r.Lost.ToUri());
+            w.WriteString("source", r.Source);
+            w.WriteEndObject();
+        });
         w.WriteNumber("tiles_done", s.Scoring?.TilesDone ?? 0);
         w.WriteNumber("tiles", s.Scoring?.TileCount ?? 0);
         w.WriteNumber("layer_pairs_done", s.Scoring?.LayerPairsDone ?? 0);

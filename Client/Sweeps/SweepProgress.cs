@@ -27,7 +27,7 @@ public static class SweepProgress
         while (true)
         {
             var status = await Poll(grain, output.WriteLine);
-            string line = Describe(status);
+            string line = SweepStatusText.Describe(status);
             if (line != last) output.WriteLine(line);
             last = line;
             if (status.IsFinished) return status;
@@ -52,7 +52,7 @@ public static class SweepProgress
                 while (true)
                 {
                     var status = await Poll(grain, line => console.MarkupLine(Markup.Escape(line)));
-                    foreach (string note in Notes(status))
+                    foreach (string note in SweepStatusText.Notes(status))
                         if (reported.Add(note)) console.MarkupLine(Markup.Escape(note));
                     if (status.Scoring is { LayerPairCount: > 0 } scoring)
                     {
@@ -95,23 +95,6 @@ public static class SweepProgress
             }
         }
     }
-
-    /// <summary>One line of the whole status, as <c>prh sweep status</c> prints it.</summary>
-    public static string Describe(SweepStatus s) =>
-        $"sweep {s.Id}: {s.Phase.ToString().ToLowerInvariant()}, models {s.ModelsImported}/{s.ModelCount}, metrics {s.MetricsDone}/{s.MetricCount}" +
-        (s.Scoring is { LayerPairCount: > 0 } p ? $", tiles {p.TilesDone}/{p.TileCount}, layer pairs {p.LayerPairsDone}/{p.LayerPairCount}" : "") +
-        (s.Scoring is { SketchCount: > 0 } k ? $", sketches {k.SketchesDone}/{k.SketchCount}" : "") +
-        $", layer pairs scored {s.LayerPairsScored}" + (s.Paused is { } paused ? $"; PAUSED {paused}" : "") +
-        (s.Extraction.Count > 0 ? $"; extraction: {string.Join("; ", s.Extraction)}" : "") +
-        (s.Errors.Count > 0 ? $"; errors: {string.Join("; ", s.Errors)}" : "") +
-        (s.Recoveries is { Count: > 0 } r ? $"; recovered: {string.Join("; ", r)}" : "") + (s.TraceId is { } t ? $"; trace {t}" : "");
-
-    /// <summary>What a person should read once, above the bar: pauses, errors, recoveries, extraction.</summary>
-    private static IEnumerable<string> Notes(SweepStatus s) =>
-        (s.Paused is { } p ? [$"PAUSED {p}"] : Array.Empty<string>())
-            .Concat(s.Errors.Select(e => $"error: {e}"))
-            .Concat((s.Recoveries ?? []).Select(r => $"recovered: {r}"))
-            .Concat(s.Extraction.Select(e => $"extraction: {e}"));
 
     private static string Count(double value) => value switch
     {

@@ -104,12 +104,12 @@ public sealed class ModelGrain(
         var shards = await GrainFactory.GetGrain<IDatasetGrain>(Dataset).GetShardsAsync(datasetInputs, shardSize);
         run.Progress = run.Progress with { ShardCount = shards.Count };
 
-        var providers = new SortedSet<string>(StringComparer.Ordinal);
+        var sites = new HashSet<ExtractionSite>();
         var outputs = await Task.WhenAll(shards.Select(async shard =>
         {
             var output = await GrainFactory.GetGrain<IShardGrain>(shard.GrainKey(Dataset)).ExtractAsync(model, source);
-            lock (providers) providers.Add($"{output.ExecutionProvider}@{output.Silo}");
-            run.Progress = run.Progress with { ShardsDone = run.Progress.ShardsDone + 1, Providers = providers.ToList() };
+            lock (sites) sites.Add(new ExtractionSite(output.ExecutionProvider, output.Silo));
+            run.Progress = run.Progress with { ShardsDone = run.Progress.ShardsDone + 1, Sites = sites.ToList() };
             return output;
         }));
         var (features, content) = await Join(outputs);

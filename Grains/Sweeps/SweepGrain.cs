@@ -19,10 +19,13 @@ public sealed class SweepState
     [Id(1)] public SweepPhase Phase { get; set; }
     [Id(2)] public Dictionary<string, StoredFeatures> Imported { get; set; } = [];
     [Id(3)] public int MetricsDone { get; set; }
-    [Id(4)] public List<string> Errors { get; set; } = [];
+    /// <summary>Why the sweep failed, once it has.</summary>
+    [Id(4)] public string? Failure { get; set; }
+
+    /// <summary>The models left out, by id, and why.</summary>
     [Id(5)] public Dictionary<string, string> Failed { get; set; } = [];
     [Id(6)] public string? TraceId { get; set; }
-    [Id(7)] public List<string> Recoveries { get; set; } = [];
+    [Id(7)] public List<Recovery> Recoveries { get; set; } = [];
 
     /// <summary>The scoring's progress when the sweep last stored its state (its end, for a finished sweep).</summary>
     [Id(8)] public ScoringProgress? Scoring { get; set; }
@@ -59,11 +62,11 @@ public sealed class SweepGrain(
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
     private Task? _running;
     private IGrainTimer? _keepAlive;
-    private (DateTime Since, string Outage)? _paused;
+    private SweepPause? _paused;
     private AggregatorProgress? _progress;
     private string? _work;
     private TaskCompletionSource _told = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly SortedDictionary<string, string> _extraction = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ModelExtraction> _extraction = new(StringComparer.Ordinal);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -110,7 +113,7 @@ public sealed class SweepGrain(
         state.State.Definition = definition;
         state.State.Phase = SweepPhase.Importing;
         state.State.MetricsDone = 0;
-        state.State.Errors = [];
+        state.State.Failure = null;
         state.State.Failed = [];
         state.State.Imported = [];
         state.State.Recoveries = [];
@@ -129,10 +132,13 @@ public sealed class SweepGrain(
         return Task.FromResult(new SweepStatus(this.GetPrimaryKeyString(), state.State.Phase,
             state.State.Imported.Count, definition?.Models.Count ?? 0,
             state.State.MetricsDone, definition?.Metrics.Count ?? 0, _progress?.LayerPairsScored ?? state.State.LayerPairsScored,
-            state.State.Errors.ToList(), _extraction.Values.ToList(), state.State.TraceId,
-            _paused is { } paused ? $"since {paused.Since:HH:mm:ss}Z: {paused.Outage}" : null, state.State.Recoveries.ToList(),
-            _progress is { } live ? ToScoring(live) : state.State.Scoring ?? ToScoring(null)));
+            Failures(definition), _extraction.Values.ToList(), state.State.TraceId, _paused, state.State.Recoveries.ToList(),
+            _progress is { } live ? ToScoring(live) : state.State.Scoring ?? ToScoring(null), state.State.Failure));
     }
+
+    /// <summary>The models left out, in the definition's order.</summary>
+    private List<ModelError> Failures(SweepDefinition? definition) =>
+        (definition?.Models ?? []).Where(m => state.State.Failed.ContainsKey(m.Id)).Select(m => new ModelError(m.Id, state.State.Failed[m.Id])).ToList();
 
     private static ScoringProgress ToScoring(AggregatorProgress? p) =>
         new(p?.TilesDone ?? 0, p?.TileCount ?? 0, p?.LayerPairsDone ?? 0, p?.LayerPairCount ?? 0, p?.SketchesDone ?? 0, p?.SketchCount ?? 0);
@@ -142,7 +148,7 @@ public sealed class SweepGrain(
         var definition = state.State.Definition ?? throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' was never submitted");
         if (state.State.Phase != SweepPhase.Completed)
             throw new RefusalException($"sweep '{this.GetPrimaryKeyString()}' is {state.State.Phase.ToString().ToLowerInvariant()}"
-                + (state.State.Errors.Count > 0 ? ": " + string.Join("; ", state.State.Errors) : ""));
+                + (state.State.Failure is { } failure ? $": {failure}" : ""));
         var models = Entries(definition);
         var results = new List<MetricMatrix>();
         foreach (var metric in definition.Metrics)
@@ -195,7 +201,6 @@ public sealed class SweepGrain(
                         else
                         {
                             state.State.Failed[model.Id] = error!;
-                            state.State.Errors.Add($"model '{model.Id}': {error}");
                         }
                     }
                     await Save();
@@ -219,7 +224,7 @@ public sealed class SweepGrain(
         {
             logger.LogWarning(e, "sweep {Sweep} failed", this.GetPrimaryKeyString());
             state.State.Phase = SweepPhase.Failed;
-            state.State.Errors.Add(e.Message);
+            state.State.Failure = e.Message;
         }
         await Save();
         await Call(async () => { if (await this.GetReminder(ResumeReminder) is { } reminder) await this.UnregisterReminder(reminder); });
@@ -279,7 +284,7 @@ public sealed class SweepGrain(
             var again = await Import(model, definition);
             if (again.Blob != info.Blob)
                 throw new RefusalException($"model '{model.Id}': its source {source} no longer gives the features this sweep imported ({info.Blob}, now {again.Blob})");
-            state.State.Recoveries.Add($"model '{model.Id}': stored features {info.Blob} were missing or corrupt; recomputed from {source}");
+            state.State.Recoveries.Add(new Recovery(model.Id, info.Blob, source));
             await Save();
         }
     }
@@ -308,8 +313,7 @@ public sealed class SweepGrain(
                 await Call(() => grain.StartExtractionAsync(onnx, inputs, definition.ShardSize));
                 continue;
             }
-            _extraction[id] = $"{id}: {progress.ShardsDone}/{progress.ShardCount} shards" +
-                (progress.Providers.Count > 0 ? $" on {string.Join(", ", progress.Providers)}" : "");
+            _extraction[id] = new ModelExtraction(id, progress.ShardsDone, progress.ShardCount, progress.Sites);
             if (progress.Error is { } error) throw new RefusalException(error);
             if (progress.Features is { } features) return features;
             await Task.Delay(PollInterval);
@@ -355,7 +359,7 @@ public sealed class SweepGrain(
     }
 
     /// <summary>Notes why the sweep waits (null: it does not), keeping the time the pause began.</summary>
-    private void Pause(string? outage) => _paused = outage is null ? null : (_paused?.Since ?? DateTime.UtcNow, outage);
+    private void Pause(string? outage) => _paused = outage is null ? null : new SweepPause(_paused?.Since ?? DateTime.UtcNow, outage);
 
     /// <summary>The imported models, in the definition's order (failed ones are left out).</summary>
     private List<ImportedModel> Entries(SweepDefinition definition) =>

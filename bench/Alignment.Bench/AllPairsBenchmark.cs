@@ -133,7 +133,7 @@ public static class AllPairsBenchmark
             status = await grain.GetStatusAsync();
             if (imported == 0 && status.Phase != SweepPhase.Importing) imported = watch.Elapsed.TotalSeconds;
             if (sketched == 0 && status.Scoring is { LayerPairCount: > 0, SketchCount: var count, SketchesDone: var done } && done == count) sketched = watch.Elapsed.TotalSeconds;
-            string line = SweepProgress.Describe(status);
+            string line = SweepStatusText.Describe(status);
             if (status.IsFinished || (watch.Elapsed - lastPrint > TimeSpan.FromSeconds(15) && line != last))
             {
                 Console.WriteLine($"  [{watch.Elapsed.TotalSeconds,6:F1} s] {line}");
@@ -143,7 +143,7 @@ public static class AllPairsBenchmark
             if (status.IsFinished) break;
             await Task.Delay(200);
         }
-        if (status.Phase != SweepPhase.Completed) throw new InvalidOperationException($"sweep failed: {string.Join("; ", status.Errors)}");
+        if (status.Phase != SweepPhase.Completed) throw new InvalidOperationException($"sweep failed: {string.Join("; ", SweepStatusText.Errors(status))}");
         return new SweepRun(watch.Elapsed.TotalSeconds, status, imported, sketched);
     }
 

@@ -152,8 +152,8 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
             while (DateTime.UtcNow < back)
             {
                 var status = await sweep.GetStatusAsync();
-                if (status.Paused is { } p) paused.Add(p);
-                Assert.False(status.IsFinished && status.Phase == SweepPhase.Failed, string.Join("; ", status.Errors));
+                if (status.Paused is { } p) paused.Add(SweepStatusText.Pause(p));
+                Assert.False(status.IsFinished && status.Phase == SweepPhase.Failed, string.Join("; ", SweepStatusText.Errors(status)));
                 await Task.Delay(250);
             }
             var during = Run(["sweep", "status", "outage", "--cluster", cluster.Gateways[0]]);
@@ -205,10 +205,10 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         Assert.True(after.ExitCode == 0, after.Stderr);
         SweepTests.AssertMatchesManifest(SweepTests.ParseResults(JsonDocument.Parse(after.Stdout).RootElement, models), models);
         var status = JsonDocument.Parse(Run(["sweep", "status", "after", "--json", "--cluster", cluster.Gateways[0]]).Stdout).RootElement;
-        string recovery = Assert.Single(status.GetProperty("recoveries").EnumerateArray()).GetString()!;
+        var recovery = Assert.Single(status.GetProperty("recoveries").EnumerateArray());
         output.WriteLine($"recovery: {recovery}");
-        Assert.Contains($"model '{models[1]}'", recovery);
-        Assert.Contains(victim, recovery);
+        Assert.Equal(models[1], recovery.GetProperty("model").GetString());
+        Assert.Contains(victim, recovery.GetProperty("lost").GetString());
         Assert.Contains($"sha256:{victim}", cluster.Output()); // the silo that met it logged the corruption
         Assert.Contains("was corrupt", cluster.Output());
         // The store holds the right bytes again.

@@ -1,3 +1,4 @@
+using Prh.Client.Sweeps;
 using Prh.Alignment.Metrics;
 using Prh.Extraction;
 using Prh.Alignment.IO;
@@ -56,7 +57,7 @@ public sealed class ExtractionSweepTests
         var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
         await sweep.SubmitAsync(definition);
         var status = await SweepTests.Finish(sweep);
-        Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", status.Errors));
+        Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", SweepStatusText.Errors(status)));
         var hashes = new Dictionary<string, string>();
         foreach (var model in definition.Models)
         {
@@ -90,7 +91,7 @@ public sealed class ExtractionSweepTests
             Assert.Equal(extracted, TestClusters.PerSilo<OnnxSessions>(three).Sum(s => s.Service.ShardsExtracted));
 
             var status = await three.Client.GetGrain<ISweepGrain>("sharded").GetStatusAsync();
-            Assert.Contains(status.Extraction, line => line.StartsWith("tokens: 8/8 shards on CPUExecutionProvider@"));
+            Assert.Contains(status.Extractions.Select(SweepStatusText.Extraction), line => line.StartsWith("tokens: 8/8 shards on CPUExecutionProvider@"));
         }
         finally
         {
@@ -164,7 +165,7 @@ public sealed class ExtractionSweepTests
             var deadline = DateTime.UtcNow.AddMinutes(2);
             while (true)
             {
-                var line = (await sweep.GetStatusAsync()).Extraction.FirstOrDefault() ?? "";
+                var line = (await sweep.GetStatusAsync()).Extractions.Select(SweepStatusText.Extraction).FirstOrDefault() ?? "";
                 var done = System.Text.RegularExpressions.Regex.Match(line, @": (\d+)/(\d+) shards");
                 if (done.Success && int.Parse(done.Groups[1].Value) > 0)
                 {
@@ -176,7 +177,7 @@ public sealed class ExtractionSweepTests
             }
             await cluster.StopSiloAsync(gpu);
             var status = await SweepTests.Finish(sweep);
-            Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", status.Errors));
+            Assert.True(status.Phase == SweepPhase.Completed, string.Join("; ", SweepStatusText.Errors(status)));
             var hash = (await Extracted(cluster, Big("kill"), "big"))!.Features!.Blob.Sha256;
 
             var reference = await TestClusters.Start(TestClusters.FileStore(), silos: 1);
@@ -223,7 +224,7 @@ public sealed class ExtractionSweepTests
             var sweep = cluster.Client.GetGrain<ISweepGrain>("blobs");
             await sweep.SubmitAsync(definition);
             var status = await SweepTests.Finish(sweep);
-            Assert.True(status.Phase == SweepPhase.Completed && status.Errors.Count == 0, string.Join("; ", status.Errors));
+            Assert.True(status.Phase == SweepPhase.Completed && !SweepStatusText.Errors(status).Any(), string.Join("; ", SweepStatusText.Errors(status)));
             var matrix = (await sweep.GetResultsAsync())[0];
             Assert.Equal(1.0, matrix.Scores[0][1], 12); // the same network, so the same features
             Assert.Equal(1.0, matrix.Scores[2][3], 12);
@@ -249,7 +250,7 @@ public sealed class ExtractionSweepTests
             await sweep.SubmitAsync(definition);
             var status = await SweepTests.Finish(sweep);
             Assert.Equal(SweepPhase.Completed, status.Phase);
-            string errors = string.Join("\n", status.Errors);
+            string errors = string.Join("\n", SweepStatusText.Errors(status));
             Assert.Contains("model 'unknown_layer'", errors);
             Assert.Contains("layer9/relu", errors);
             Assert.Contains("model 'truncated'", errors);
@@ -265,7 +266,7 @@ public sealed class ExtractionSweepTests
             await other.SubmitAsync(Definition("bad-inputs", folder, mismatched, shardSize: 25));
             var failed = await SweepTests.Finish(other);
             Assert.Equal(SweepPhase.Failed, failed.Phase);
-            Assert.Contains("different N", string.Join(" ", failed.Errors));
+            Assert.Contains("different N", string.Join(" ", SweepStatusText.Errors(failed)));
         }
         finally
         {

@@ -1,3 +1,4 @@
+using Prh.Client.Sweeps;
 using Prh.Alignment.Metrics;
 using System.Text.Json;
 using Prh.Alignment.Tests.Fixtures;
@@ -36,7 +37,7 @@ public sealed class SweepTests
         while (DateTime.UtcNow < deadline)
         {
             var status = await sweep.GetStatusAsync();
-            if (status.Phase == SweepPhase.Failed) Console.WriteLine($"sweep {status.Id} failed: {string.Join("; ", status.Errors)}");
+            if (status.Phase == SweepPhase.Failed) Console.WriteLine($"sweep {status.Id} failed: {string.Join("; ", SweepStatusText.Errors(status))}");
             if (status.IsFinished) return status;
             await Task.Delay(100);
         }
@@ -275,7 +276,7 @@ public sealed class SweepTests
             await missing.SubmitAsync(new("missing", "fixtures", [new("ghost", "/nonexistent/ghost.npy")], metrics));
             var failed = await Finish(missing);
             Assert.Equal(SweepPhase.Failed, failed.Phase);
-            Assert.Contains("/nonexistent/ghost.npy", string.Join(" ", failed.Errors));
+            Assert.Contains("/nonexistent/ghost.npy", string.Join(" ", SweepStatusText.Errors(failed)));
 
             // A model whose N differs fails alone; the sweep goes on with the others.
             string otherN = FixtureSet.Path(FixtureSet.Array("metric_cases").First().GetProperty("inputs").GetProperty("A").GetString()!);
@@ -283,7 +284,7 @@ public sealed class SweepTests
             await mismatch.SubmitAsync(new("mismatch", "fixtures", [new(models[0], FileOf(models[0])), new("small", otherN), new(models[1], FileOf(models[1]))], metrics));
             var partial = await Finish(mismatch);
             Assert.Equal(SweepPhase.Completed, partial.Phase);
-            Assert.Contains("model 'small' has N = 64", string.Join(" ", partial.Errors));
+            Assert.Contains("model 'small' has N = 64", string.Join(" ", SweepStatusText.Errors(partial)));
             Assert.Equal(models, (await mismatch.GetResultsAsync())[0].Models);
 
             var after = await good.GetResultsAsync();

@@ -70,7 +70,7 @@ public sealed class TileSweepTests
         }
     }
 
-    private static string SweepProgressLine(SweepStatus status) => Prh.Client.Sweeps.SweepProgress.Describe(status);
+    private static string SweepProgressLine(SweepStatus status) => Prh.Client.Sweeps.SweepStatusText.Describe(status);
 
     [Fact]
     public async Task A_corrupt_stored_sketch_is_built_again_where_a_tile_reads_it()

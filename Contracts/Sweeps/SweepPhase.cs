@@ -1,0 +1,3 @@
+namespace Prh.Contracts.Sweeps;
+
+public enum SweepPhase { Pending, Importing, Scoring, Completed, Failed }
