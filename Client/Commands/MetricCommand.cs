@@ -101,9 +101,9 @@ internal static class MetricCommand
         if (request.ValueKind != JsonValueKind.Object)
             throw new AlignmentException(ErrorKind.RequestError, $"{where}: a request must be a JSON object");
         string Field(string name) =>
-            request.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
-                ? v.GetString()!
-                : throw new AlignmentException(ErrorKind.RequestError, $"{where}: field '{name}' must be a string");
+            request.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } text
+                ? text
+                : throw new AlignmentException(ErrorKind.RequestError, $"{where}: field '{name}' must be a non-empty string");
         string a = Field("a"), b = Field("b"), metric = Field("metric");
         request.TryGetProperty("kwargs", out var kwargs);
         return (a, b, MetricSpec.Create(metric, kwargs));

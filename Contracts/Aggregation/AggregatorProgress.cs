@@ -31,21 +31,3 @@ public sealed record AggregatorProgress(
     public static string WorkOf(IEnumerable<MetricSpec> metrics, IEnumerable<ImportedModel> models) =>
         ContentKey.Of(metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
 }
-
-/// <summary>Work an aggregator has done since it was created, counted where it was recorded.</summary>
-[GenerateSerializer, Immutable, Alias("prh.AggregatorCounters")]
-public sealed record AggregatorCounters(
-    [property: Id(0)] long TilesScored,
-    [property: Id(1)] long PairsScored,
-    [property: Id(2)] long LayerPairsScored,
-    [property: Id(3)] long SketchesBuilt);
-
-/// <summary>compute_score(prep(first), prep(second)) of one metric: every layer pair (rows: the first model's layers) and the best one.</summary>
-[GenerateSerializer, Immutable, Alias("prh.PairMatrix")]
-public sealed record PairMatrix(
-    [property: Id(0)] MetricSpec Metric,
-    [property: Id(1)] string First,
-    [property: Id(2)] string Second,
-    [property: Id(3)] double[][] Scores,
-    [property: Id(4)] double BestScore,
-    [property: Id(5)] int[]? BestIndices);

@@ -20,15 +20,3 @@ public sealed record JobOutcome(
     [property: Id(6)] BlobRef? Lost = null,
     [property: Id(7)] IReadOnlyDictionary<string, string>? MetricErrors = null,
     [property: Id(8)] int SketchPiecesBuilt = 0);
-
-/// <summary>
-/// A scored tile as stored: its pairs' best scores (<see cref="Summary"/>, small, read by the
-/// aggregator) and their whole layer x layer matrices (<see cref="Matrices"/>, read on request).
-/// </summary>
-[GenerateSerializer, Immutable, Alias("prh.TileRecord")]
-public sealed record TileRecord(
-    [property: Id(0)] string Id,
-    [property: Id(1)] BlobRef Summary,
-    [property: Id(2)] BlobRef Matrices,
-    [property: Id(3)] long LayerPairs,
-    [property: Id(4)] int Pairs);

@@ -21,7 +21,3 @@ public sealed record StoredFeatures(
 
     public override int GetHashCode() => HashCode.Combine(Blob, Format, SampleCount, LayerWidths.Length);
 }
-
-/// <summary>A model of a dataset with its stored features.</summary>
-[GenerateSerializer, Immutable, Alias("prh.ImportedModel")]
-public sealed record ImportedModel([property: Id(0)] string Id, [property: Id(1)] StoredFeatures Features);

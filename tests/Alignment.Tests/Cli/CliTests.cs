@@ -99,6 +99,7 @@ public sealed class CliTests
             ($"{{\"a\": {A}, \"b\": {A}, \"metric\": \"mutual_knn\", \"kwargs\": {{\"topk\": 2.5}}}}", "TypeError", "topk must be an integer"),
             ($"{{\"a\": {A}, \"b\": {A}, \"metric\": \"svcca\", \"kwargs\": {{\"cca_dim\": 10, \"bogus\": 1}}}}", "TypeError", "unexpected keyword argument 'bogus'"),
             ($"{{\"a\": {A}, \"metric\": \"cka\"}}", "RequestError", "field 'b'"),
+            ($"{{\"a\": \"\", \"b\": {A}, \"metric\": \"cka\"}}", "RequestError", "field 'a' must be a non-empty string"),
         ];
         int insertAt = 3;
         foreach (var (line, type, phrase) in bad)
