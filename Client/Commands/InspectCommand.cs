@@ -12,6 +12,8 @@ namespace Prh.Client.Commands;
 /// </summary>
 internal static class InspectCommand
 {
+    private static readonly string[] TensorColumns = ["name", "op", "type", "shape"];
+
     public static Command Build()
     {
         var model = new Argument<string>("MODEL") { Description = "The .onnx model file" };
@@ -89,7 +91,7 @@ internal static class InspectCommand
         Values("outputs", m.Outputs);
         string from = m.ShapesFrom == OnnxInspector.FromOnnxRuntime ? "shapes inferred by ONNX Runtime" : "shapes from the file's value_info";
         sb.AppendLine($"tensors ({m.Tensors.Count}, in graph order; {from}):");
-        var rows = new List<string[]> { new[] { "name", "op", "type", "shape" } };
+        var rows = new List<string[]> { TensorColumns };
         rows.AddRange(m.Tensors.Select(t => new[] { t.Name, t.OpType, t.ElementType ?? "?", t.ShapeText }));
         Rows(rows);
         return sb.ToString();

@@ -43,7 +43,7 @@ public sealed record SketchManifest
 /// them, and loading blocks of models for a tile (kernels decoded straight into the block's stack).
 /// A stored piece found corrupt or missing is dropped from its manifest and built again here.
 /// </summary>
-public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<SketchStore> logger)
+public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<SketchStore> logger) : IDisposable
 {
     private readonly SemaphoreSlim _grams = new(1);
     private long _piecesBuilt;
@@ -231,4 +231,6 @@ public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<Sket
         local.Written(blob);
         return blob.ToUri();
     }
+
+    public void Dispose() => _grams.Dispose();
 }

@@ -301,5 +301,5 @@ internal static class StoreNames
     public static string Sha256Hex(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
     private static ArgumentException Bad(string name, string why)
-        => new($"invalid document name '{name}': {why}", "name");
+        => new($"invalid document name '{name}': {why}", nameof(name));
 }

@@ -97,7 +97,7 @@ public static class AllPairsBenchmark
     private static async Task<List<ZooModel>> Generate(IBlobStore store, int start, int count, int n)
     {
         var models = new ZooModel[count - start];
-        await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, _) =>
+        await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, cancellation) =>
         {
             var (layers, width) = i % 2 == 0 ? (13, 768) : (25, 1024);
             var features = SyntheticZoo.Model($"m{i:D3}", n, layers, width, seed: 1000 + i);
@@ -105,7 +105,7 @@ public static class AllPairsBenchmark
             try
             {
                 FeatureFile.Save(temp, features);
-                models[i - start] = new ZooModel($"m{i:D3}", await store.PutAsync(await File.ReadAllBytesAsync(temp)), layers, width);
+                models[i - start] = new ZooModel($"m{i:D3}", await store.PutAsync(await File.ReadAllBytesAsync(temp, cancellation), cancellation), layers, width);
             }
             finally
             {

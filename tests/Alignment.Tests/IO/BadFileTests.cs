@@ -14,12 +14,12 @@ public sealed class BadFileTests
     /// <summary>Where the failure shows: the format reader itself (and so also FeatureFile.Load), or only FeatureFile.Load.</summary>
     public enum Stage { Reader, Features }
 
-    public sealed record Case(string FileName, Func<byte[]> Build, Stage Stage, params string[] Phrases);
+    public sealed record BadCase(string FileName, Func<byte[]> Build, Stage Stage, params string[] Phrases);
 
     private static string St(string name, string dtype, string shape, long begin, long end) =>
         $"\"{name}\": {{\"dtype\": \"{dtype}\", \"shape\": {shape}, \"data_offsets\": [{begin}, {end}]}}";
 
-    private static readonly Dictionary<string, Case> s_cases = new()
+    private static readonly Dictionary<string, BadCase> s_cases = new()
     {
         // ---- .npy ----
         ["npy too short"] = new("a.npy", () => [0x93, (byte)'N', (byte)'U'], Stage.Reader, "too short"),

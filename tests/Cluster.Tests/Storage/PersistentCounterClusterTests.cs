@@ -5,22 +5,22 @@ namespace Prh.Cluster.Tests.Storage;
 
 public interface IPersistentCounterGrain : IGrainWithStringKey
 {
-    Task<int> Increment();
+    Task<int> IncrementAsync();
 
-    Task<int> Get();
+    Task<int> GetAsync();
 }
 
 public sealed class PersistentCounterGrain([PersistentState("counter", "prh")] IPersistentState<CounterState> counter)
     : Grain, IPersistentCounterGrain
 {
-    public async Task<int> Increment()
+    public async Task<int> IncrementAsync()
     {
         counter.State.Value++;
         await counter.WriteStateAsync();
         return counter.State.Value;
     }
 
-    public Task<int> Get() => Task.FromResult(counter.State.Value);
+    public Task<int> GetAsync() => Task.FromResult(counter.State.Value);
 }
 
 public sealed class PersistentCounterClusterTests : IDisposable
@@ -40,7 +40,7 @@ public sealed class PersistentCounterClusterTests : IDisposable
                 var grain = cluster.Client.GetGrain<IPersistentCounterGrain>(key);
                 for (var n = 0; n <= i; n++)
                 {
-                    await grain.Increment();
+                    await grain.IncrementAsync();
                 }
             }
             await cluster.StopAllSilosAsync();
@@ -55,9 +55,9 @@ public sealed class PersistentCounterClusterTests : IDisposable
         {
             foreach (var (key, i) in keys.Select((k, i) => (k, i)))
             {
-                Assert.Equal(i + 1, await cluster.Client.GetGrain<IPersistentCounterGrain>(key).Get());
+                Assert.Equal(i + 1, await cluster.Client.GetGrain<IPersistentCounterGrain>(key).GetAsync());
             }
-            Assert.Equal(2, await cluster.Client.GetGrain<IPersistentCounterGrain>(keys[0]).Increment());
+            Assert.Equal(2, await cluster.Client.GetGrain<IPersistentCounterGrain>(keys[0]).IncrementAsync());
             await cluster.StopAllSilosAsync();
         }
     }

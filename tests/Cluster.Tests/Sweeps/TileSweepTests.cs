@@ -96,7 +96,7 @@ public sealed class TileSweepTests
         var features = new StoredFeatures(new BlobRef(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim)))), 0), "npy", 0, []);
         var manifest = JsonSerializer.Deserialize<SketchManifest>((await files.ReadDocumentAsync(SketchStore.ManifestName(features)))!.Content)!;
         Assert.NotNull(manifest.Kernels["ip"]);
-        var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => { BlobRef.TryParseUri(uri, out var b); return b; }).ToList();
+        var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => BlobRef.TryParseUri(uri, out var b) ? b : throw new InvalidDataException($"{uri} is not a blob reference")).ToList();
         foreach (var piece in pieces)
         {
             string path = files.LocalPath(piece)!;
