@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Prh.Alignment.Features;
-using Prh.Alignment.IO;
 using Prh.Extraction.Onnx;
 using Tensor = Prh.Alignment.IO.Tensor;
 
@@ -223,7 +222,8 @@ public sealed class FeatureExtractor : IDisposable
                 throw new ExtractionException($"{Source}: the model has no input '{name}'; its inputs are {modelInputs}");
         foreach (string name in _session.InputNames)
             if (!inputs.ContainsKey(name))
-                throw new ExtractionException($"{Source}: input '{name}' ({TypeName(_inputs[name].ElementType)} {_inputs[name].ShapeText}) is missing; the model needs {modelInputs}");
+                throw new ExtractionException($"{Source}: input '{name}' ({TypeName(_inputs[name].ElementType)} {_inputs[name].ShapeText}) is missing; the model needs " +
+                    $"{modelInputs}");
 
         var feeds = new List<FeedSpec>();
         FeedSpec? first = null;
@@ -243,20 +243,23 @@ public sealed class FeatureExtractor : IDisposable
             for (int axis = 1; axis < input.Dimensions.Length; axis++)
                 if (input.Dimensions[axis] >= 0 && input.Dimensions[axis] != tensor.Shape[axis])
                     throw new ExtractionException(
-                        $"input '{name}' has shape {FormatShape(tensor.Shape)} but the model takes {input.ShapeText}: axis {axis} must be {input.Dimensions[axis]}, not {tensor.Shape[axis]}");
+                        $"input '{name}' has shape {FormatShape(tensor.Shape)} but the model takes {input.ShapeText}: axis {axis} must be {input.Dimensions[axis]}, not " +
+                            $"{tensor.Shape[axis]}");
             if (input.Dimensions.Length > 0 && input.Dimensions[0] > 0)
             {
                 long fixedBatch = input.Dimensions[0];
                 if (_options.BatchSize != fixedBatch || tensor.Shape[0] % fixedBatch != 0)
                     throw new ExtractionException(
-                        $"input '{name}' has a fixed batch axis of {fixedBatch} ({input.ShapeText}); run with a batch size of {fixedBatch} and a sample count divisible by it (N = {tensor.Shape[0]}, batch {_options.BatchSize})");
+                        $"input '{name}' has a fixed batch axis of {fixedBatch} ({input.ShapeText}); run with a batch size of {fixedBatch} and a sample count divisible " +
+                            $"by it (N = {tensor.Shape[0]}, batch {_options.BatchSize})");
             }
             int sampleSize = 1;
             for (int axis = 1; axis < tensor.Rank; axis++) sampleSize = checked(sampleSize * tensor.Shape[axis]);
             var feed = new FeedSpec(name, tensor, input, sampleSize);
             if (first is not null && tensor.Shape[0] != first.Tensor.Shape[0])
                 throw new ExtractionException(
-                    $"inputs differ in sample count: '{name}' has N = {tensor.Shape[0]} (shape {FormatShape(tensor.Shape)}) but '{first.Name}' has N = {first.Tensor.Shape[0]} (shape {FormatShape(first.Tensor.Shape)})");
+                    $"inputs differ in sample count: '{name}' has N = {tensor.Shape[0]} (shape {FormatShape(tensor.Shape)}) but '{first.Name}' has N = " +
+                        $"{first.Tensor.Shape[0]} (shape {FormatShape(first.Tensor.Shape)})");
             first ??= feed;
             CheckValues(feed);
             feeds.Add(feed);
@@ -282,7 +285,8 @@ public sealed class FeatureExtractor : IDisposable
             };
             if (!ok)
                 throw new ExtractionException(
-                    $"input '{feed.Name}' takes {TypeName(type)} values (token ids, masks) but holds {v.ToString("R", CultureInfo.InvariantCulture)} at {Position(feed.Tensor.Shape, k)}; " +
+                    $"input '{feed.Name}' takes {TypeName(type)} values (token ids, masks) but holds {v.ToString("R", CultureInfo.InvariantCulture)} at " +
+                        $"{Position(feed.Tensor.Shape, k)}; " +
                     (type == TensorElementType.Bool ? "only 0 and 1 convert to bool" : "only whole numbers in range convert"));
         }
     }

@@ -80,7 +80,8 @@ public static class SiloHost
         {
             case "localhost":
                 if (cluster.Kubernetes)
-                    throw new InvalidOperationException("Cluster:Kubernetes needs Cluster:Clustering=redis (membership stays in Redis; Kubernetes hosting only adds the pods' view)");
+                    throw new InvalidOperationException("Cluster:Kubernetes needs Cluster:Clustering=redis (membership stays in Redis; Kubernetes hosting only adds the " +
+                        "pods' view)");
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
                 silo.UseInMemoryReminderService(); // one machine: reminders live as long as its silos do
                 break;

@@ -13,7 +13,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Deployment: renders every k8s/ overlay and validates it against the Kubernetes schemas and the
 # silo invariants, and proves the validator rejects broken renders (tests/Deploy/validate.sh).
 bash tests/Deploy/validate.sh || exit 1
-dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly || exit 1
+# Guard rails: every analyzer and code-style warning is an error here, and the tree must already be formatted.
+dotnet build Cluster.sln -c Release -nologo -v quiet -clp:ErrorsOnly -p:TreatWarningsAsErrors=true || exit 1
+dotnet format Cluster.sln --verify-no-changes -v quiet || { echo "dotnet format would change files: run 'dotnet format Cluster.sln'" >&2; exit 1; }
 
 rm -rf TestResults
 status=0

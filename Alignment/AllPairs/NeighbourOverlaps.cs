@@ -15,7 +15,7 @@ namespace Prh.Alignment.AllPairs;
 /// acc[a][·] += Σ_t P[NN_a(i)_t][·]. That is k vector additions of |second| lanes per layer a and
 /// sample, where merging sorted lists costs k steps per layer pair and sample. A byte accumulator
 /// gains at most k per sample, so accumulators are added into the int counts every ⌊255 / k⌋ samples;
-/// beyond k = 255 <see cref="MutualKnn.Overlap"/>, the plain per-pair count the tests compare this
+/// beyond k = 255 <see cref="Metrics.MutualKnn.Overlap"/>, the plain per-pair count the tests compare this
 /// with, is used instead. Samples are split over the cores.</para>
 /// </summary>
 public static class NeighbourOverlaps

@@ -25,7 +25,8 @@ public static class TileScorer
         foreach (var metric in metrics)
         {
             if (metric.Pairs.FirstCount != first.Models.Count || metric.Pairs.SecondCount != second.Models.Count)
-                throw new ArgumentException($"{metric.Metric}: a {metric.Pairs.FirstCount} x {metric.Pairs.SecondCount} mask for a {first.Models.Count} x {second.Models.Count} tile");
+                throw new ArgumentException($"{metric.Metric}: a {metric.Pairs.FirstCount} x {metric.Pairs.SecondCount} mask for a {first.Models.Count} x " +
+                    $"{second.Models.Count} tile");
             foreach (var (x, y) in metric.Pairs.Pairs()) metric.Metric.Validate(first.Models[x], second.Models[y]);
         }
         var request = SketchRequest.For(metrics.Select(m => m.Metric), first.SampleCount);

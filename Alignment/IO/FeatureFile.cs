@@ -168,7 +168,8 @@ public static class FeatureFile
             if (ext == ".npy")
                 throw new TensorFileException(path, uniform
                     ? $"{n} x {count} x {width} = {total} values exceed the largest .npy array this engine writes; save as .safetensors (one layers.<i> tensor per layer)"
-                    : $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
+                    : $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one " +
+                        $"layers.<i> tensor per layer)");
             SafetensorsFile.Write(path, layers.Select((l, i) =>
                 (LayerPrefix + i.ToString(CultureInfo.InvariantCulture), new[] { n, l.Width }, l.IsInMemory ? l.Data : l.ToArray(), dtype)));
             return;
@@ -278,7 +279,8 @@ public static class FeatureFile
         {
             if (!TryLayerIndex(t.Name, out int index))
                 throw new TensorFileException(path,
-                    $"tensor '{t.Name}' does not follow the layers.<i> naming: a .safetensors file with several tensors must hold exactly layers.0 ... layers.{{L-1}} (each N x D); found {Found()}");
+                    $"tensor '{t.Name}' does not follow the layers.<i> naming: a .safetensors file with several tensors must hold exactly layers.0 ... layers.{{L-1}} " +
+                        $"(each N x D); found {Found()}");
             byIndex[index] = t; // names are unique, and canonical indices are too
         }
         for (int i = 0; i < tensors.Count; i++)

@@ -119,7 +119,8 @@ public static class SketchCodec
     {
         var (n, layers, kernel) = KernelHeader(bytes);
         if (n != target.SampleCount || kernel != target.Kernel || firstLayer < 0 || firstLayer + layers > target.LayerCount)
-            throw new ArgumentException($"encoded {kernel} kernels of {layers} layers of {n} samples do not fit at layer {firstLayer} of {target.LayerCount} ({target.Kernel}, N = {target.SampleCount})");
+            throw new ArgumentException($"encoded {kernel} kernels of {layers} layers of {n} samples do not fit at layer {firstLayer} of {target.LayerCount} " +
+                $"({target.Kernel}, N = {target.SampleCount})");
         int p = CentredKernels.PackedLength(n);
         var rest = bytes[(5 + 4 * 3 + 8)..];
         for (int l = firstLayer; l < firstLayer + layers; l++)

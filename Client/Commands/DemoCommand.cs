@@ -1,11 +1,11 @@
-using Prh.Alignment.Metrics;
-using Prh.Extraction;
 using System.CommandLine;
-using Prh.Contracts;
 using Prh.Alignment.IO;
+using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
+using Prh.Contracts;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction;
 using Prh.Extraction.Onnx;
 
 namespace Prh.Client.Commands;
@@ -27,7 +27,8 @@ internal static class DemoCommand
     {
         var output = new Option<string>("--out") { Description = "Folder for models, data, store, CSV, JSON and PNG files", DefaultValueFactory = _ => "./prh-demo" };
         var samples = new Option<int>("--samples") { Description = "Inputs in the dataset (N)", DefaultValueFactory = _ => 256 };
-        var command = new Command("demo", "Build small ONNX model families, extract and score them in a sweep on an embedded silo, print and save the matrices.") { output, samples };
+        var command = new Command("demo",
+            "Build small ONNX model families, extract and score them in a sweep on an embedded silo, print and save the matrices.") { output, samples };
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             string folder = Path.GetFullPath(parse.GetValue(output)!);
@@ -118,7 +119,9 @@ internal static class DemoCommand
         }
         var inputs = new Dictionary<string, string>
         {
-            ["x"] = Path.Combine(data, "x.npy"), ["tokens"] = Path.Combine(data, "tokens.npy"), ["mask"] = Path.Combine(data, "mask.npy"),
+            ["x"] = Path.Combine(data, "x.npy"),
+            ["tokens"] = Path.Combine(data, "tokens.npy"),
+            ["mask"] = Path.Combine(data, "mask.npy"),
         };
         NpyFile.Write(inputs["x"], [n, InputWidth], x);
         NpyFile.Write(inputs["tokens"], [n, Tokens, InputWidth / Tokens], x);

@@ -18,11 +18,17 @@ internal static class ExtractCommand
         var inputs = new Option<string[]>("--input")
         {
             Description = "A model input: NAME=FILE (.npy, or .safetensors holding one tensor or one named NAME), axis 0 = samples; repeat per input",
-            Required = true, Arity = ArgumentArity.OneOrMore,
+            Required = true,
+            Arity = ArgumentArity.OneOrMore,
         };
         var layers = new Option<string?>("--layers") { Description = "Tensors to extract, comma-separated, in this order (prh inspect lists them)" };
         var layerOp = new Option<string?>("--layer-op") { Description = "Extract the output of every node of this op type (e.g. Relu), in graph order" };
-        var pool = new Option<string>("--pool") { Description = "none, mean, first or last: how [batch, tokens, D] tensors become one vector per sample (2-D tensors are taken as they are)", DefaultValueFactory = _ => "mean" };
+        var pool = new Option<string>("--pool")
+        {
+            Description = "none, mean, first or last: how [batch, tokens, D] tensors become one vector per sample (2-D tensors are " +
+            "taken as they are)",
+            DefaultValueFactory = _ => "mean"
+        };
         var mask = new Option<string?>("--mask") { Description = "The model input holding the [N, tokens] mask (non-zero = valid) that mean and last pooling respect" };
         var batch = new Option<int>("--batch") { Description = "Samples per ONNX Runtime run", DefaultValueFactory = _ => 32 };
         var output = new Option<string>("--out") { Description = "Feature file to write (.npy or .safetensors)", Required = true };
@@ -54,7 +60,8 @@ internal static class ExtractCommand
             // Refuse before the run what FeatureFile.Save would refuse after it.
             if (ext == ".npy" && extractor.KnownWidths.All(w => w is not null) && extractor.KnownWidths.Distinct().Count() > 1)
                 throw new TensorFileException(outPath,
-                    $"layers differ in width ({string.Join(", ", extractor.KnownWidths)}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> tensor per layer)");
+                    $"layers differ in width ({string.Join(", ", extractor.KnownWidths)}); a .npy file holds one N x L x D array, save as .safetensors (one layers.<i> " +
+                        $"tensor per layer)");
             var features = extractor.Extract(tensors);
             FeatureFile.Save(outPath, features);
             var widths = features.Layers.Select(l => l.Width).Distinct().ToList();
@@ -94,7 +101,8 @@ internal static class ExtractCommand
                 if (tensors.Count == 1) return tensors[0];
                 return tensors.FirstOrDefault(t => t.Name == name)
                     ?? throw new TensorFileException(path,
-                        $"holds {tensors.Count} tensors ({string.Join(", ", tensors.Select(t => t.Name))}) and none named '{name}'; give input '{name}' a file with one tensor or one named '{name}'");
+                        $"holds {tensors.Count} tensors ({string.Join(", ", tensors.Select(t => t.Name))}) and none named '{name}'; give input '{name}' a file with one " +
+                            $"tensor or one named '{name}'");
             }
             default:
                 throw new TensorFileException(path, $"unsupported input file extension '{Path.GetExtension(path)}'; expected .npy or .safetensors");

@@ -8,8 +8,20 @@ internal static class MatrixCommand
 {
     public static Command Build()
     {
-        var xs = new Option<string[]>("--x") { Description = "Row models (raw feature files)", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
-        var ys = new Option<string[]>("--y") { Description = "Column models (raw feature files)", Required = true, AllowMultipleArgumentsPerToken = true, Arity = ArgumentArity.OneOrMore };
+        var xs = new Option<string[]>("--x")
+        {
+            Description = "Row models (raw feature files)",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore
+        };
+        var ys = new Option<string[]>("--y")
+        {
+            Description = "Column models (raw feature files)",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+            Arity = ArgumentArity.OneOrMore
+        };
         var options = new MetricOptions(defaultTopK: 10);
         var command = new Command("matrix", "Best layer-pair score of every model pair (compute_alignment; the same list twice takes the symmetric path).") { xs, ys };
         options.AddTo(command);

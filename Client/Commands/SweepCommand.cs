@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Prh.Contracts;
+using System.Diagnostics;
 using Prh.Client.Sweeps;
+using Prh.Contracts;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Telemetry;
-using System.Diagnostics;
 
 namespace Prh.Client.Commands;
 
@@ -139,7 +139,8 @@ internal static class SweepCommand
                 var layers = await sweep.GetPairAsync(parse.GetValue(metric)!, models.First, models.Second);
                 if (chosen == "npy")
                 {
-                    Prh.Alignment.IO.NpyFile.Write(path!, [layers.Scores.Length, layers.Scores[0].Length], layers.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
+                    Prh.Alignment.IO.NpyFile.Write(path!, [layers.Scores.Length, layers.Scores[0].Length], layers.Scores.SelectMany(r => r).ToArray(),
+                        Prh.Alignment.IO.TensorDType.Float64);
                     return 0;
                 }
                 await Write(path, chosen switch { "table" => SweepResults.Table(layers), "csv" => SweepResults.Csv(layers), _ => SweepResults.Json(layers) + "\n" });
@@ -186,7 +187,8 @@ internal static class SweepCommand
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
             if (Pair(parse.GetValue(pair)) is { } models)
-                HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPairAsync(parse.GetValue(metric)!, models.First, models.Second), parse.GetValue(output)!);
+                HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPairAsync(parse.GetValue(metric)!, models.First, models.Second),
+                    parse.GetValue(output)!);
             else
                 HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
             return 0;

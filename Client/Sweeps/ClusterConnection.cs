@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Prh.Contracts;
 using Prh.Grains.Telemetry;
 using Prh.Silo;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Prh.Alignment.Metrics;
-using Prh.Extraction;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction;
 using Prh.Grains.Sweeps;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

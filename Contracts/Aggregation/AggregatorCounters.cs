@@ -1,7 +1,3 @@
-using Prh.Alignment.Metrics;
-using Prh.Contracts.Models;
-using Prh.Contracts.Storage;
-
 namespace Prh.Contracts.Aggregation;
 
 /// <summary>Work an aggregator has done since it was created, counted where it was recorded.</summary>

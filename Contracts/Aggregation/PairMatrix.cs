@@ -1,6 +1,4 @@
 using Prh.Alignment.Metrics;
-using Prh.Contracts.Models;
-using Prh.Contracts.Storage;
 
 namespace Prh.Contracts.Aggregation;
 

@@ -1,7 +1,5 @@
-using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
 using Prh.Contracts.Models;
-using Prh.Contracts.Sweeps;
 
 namespace Prh.Contracts.Aggregation;
 

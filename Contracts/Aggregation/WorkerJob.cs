@@ -1,8 +1,3 @@
-using Prh.Alignment.Metrics;
-using Prh.Alignment.Sketches;
-using Prh.Contracts.Models;
-using Prh.Contracts.Sweeps;
-
 namespace Prh.Contracts.Aggregation;
 
 /// <summary>One unit of an aggregator's work for a worker: build one model's sketch, or score one tile.</summary>

@@ -1,5 +1,3 @@
-using Prh.Contracts.Storage;
-
 namespace Prh.Contracts.Models;
 
 /// <summary>A model of a dataset with its stored features.</summary>

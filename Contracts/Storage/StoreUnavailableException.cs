@@ -3,7 +3,7 @@ namespace Prh.Contracts.Storage;
 /// <summary>
 /// The store cannot be reached (connection refused, timeouts, server errors) after the
 /// store client's own retries. Work that meets it waits for the store and goes on; nothing is recorded
-/// as failed. The message names the store by <see cref="Description"/> and never holds credentials.
+/// as failed. The message names the store by its description (IBlobStore.Description) and never holds credentials.
 /// </summary>
 [GenerateSerializer, Alias("prh.StoreUnavailableException")]
 public sealed class StoreUnavailableException : Exception

@@ -1,6 +1,3 @@
-using Prh.Extraction;
-using Prh.Alignment.Metrics;
-
 namespace Prh.Contracts.Sweeps;
 
 internal static class Contents

@@ -1,6 +1,3 @@
-using Prh.Extraction;
-using Prh.Alignment.Metrics;
-
 namespace Prh.Contracts.Sweeps;
 
 /// <summary>One model of a sweep: a safe id and either a feature file or an ONNX model to extract from.</summary>

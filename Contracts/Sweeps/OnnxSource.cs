@@ -1,5 +1,4 @@
 using Prh.Extraction;
-using Prh.Alignment.Metrics;
 
 namespace Prh.Contracts.Sweeps;
 

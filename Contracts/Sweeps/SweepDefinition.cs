@@ -1,4 +1,3 @@
-using Prh.Extraction;
 using Prh.Alignment.Metrics;
 
 namespace Prh.Contracts.Sweeps;

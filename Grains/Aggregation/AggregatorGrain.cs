@@ -1,11 +1,11 @@
-using Prh.Alignment.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Prh.Contracts;
 using Prh.Alignment.AllPairs;
+using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
+using Prh.Contracts;
 using Prh.Contracts.Aggregation;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
@@ -441,7 +441,7 @@ public sealed class AggregatorGrain(
                 {
                     string Id(string sha) => work.Models.First(m => m.Features.Blob.Sha256 == sha).Id;
                     work.Failure = $"{key.Metric} of {Id(key.First)} x {Id(key.Second)}: {error}";
-                    }
+                }
         }
         if (!job.IsTile)
         {
@@ -562,7 +562,8 @@ public sealed class AggregatorGrain(
             }
             catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is not null || e is InvalidDataException)
             {
-                logger.LogWarning("aggregator {Dataset}: tile {Tile}'s summary is unusable ({Reason}); its pairs will be scored again", this.GetPrimaryKeyString(), tile.Id, e.Message);
+                logger.LogWarning("aggregator {Dataset}: tile {Tile}'s summary is unusable ({Reason}); its pairs will be scored again", this.GetPrimaryKeyString(),
+                    tile.Id, e.Message);
             }
         }
         if (kept.Count != state.State.Tiles.Count)

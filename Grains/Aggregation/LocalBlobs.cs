@@ -1,8 +1,8 @@
-using Prh.Alignment.IO;
 using System.Buffers;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Prh.Alignment.IO;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 using Prh.Grains.Storage;

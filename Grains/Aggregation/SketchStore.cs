@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Prh.Alignment.AllPairs;
 using Prh.Alignment.Features;
@@ -173,11 +172,13 @@ public sealed class SketchStore(IBlobStore store, LocalBlobs local, ILogger<Sket
         // Features are read only where a piece must be rebuilt from them (unstored kernels).
         string? path = request.Kernels.Any(k => manifest.Kernels[SketchManifest.Name(k)] is null) ? await local.PathAsync(model) : null;
         var sketch = new ModelSketch(model.Blob.Sha256, model.SampleCount, model.LayerWidths,
-            () => FeaturePreparation.PrepareAt(FeatureFile.Open(path ?? throw new InvalidOperationException($"features of {model.Blob} were not fetched"), model.Format), manifest.Threshold));
+            () => FeaturePreparation.PrepareAt(FeatureFile.Open(path ?? throw new InvalidOperationException($"features of {model.Blob} were not fetched"), model.Format),
+                manifest.Threshold));
         if (request.NeighbourColumns > 0)
             sketch.SeedNeighbours(await Piece(model, manifest.Neighbours!, "neighbours", bytes => SketchCodec.DecodeNeighbours(bytes.Span)));
         foreach (int dimension in request.SvccaDimensions)
-            sketch.SeedSvcca(dimension, await Piece(model, manifest.Svcca[dimension.ToString(CultureInfo.InvariantCulture)], $"svcca{dimension}", bytes => SketchCodec.DecodeSvcca(bytes.Span)));
+            sketch.SeedSvcca(dimension, await Piece(model, manifest.Svcca[dimension.ToString(CultureInfo.InvariantCulture)], $"svcca{dimension}",
+                bytes => SketchCodec.DecodeSvcca(bytes.Span)));
         return sketch;
     }
 

@@ -5,7 +5,8 @@ using Prh.Alignment.Scoring;
 
 namespace Prh.Grains.Aggregation;
 
-/// <summary>One scored pair of a tile as its summary records it: where its layer matrix is in the tile's matrices blob, and its best pair (also for the transposed matrix, for symmetric metrics).</summary>
+/// <summary>One scored pair of a tile as its summary records it: where its layer matrix is in the tile's matrices blob, and its best pair (also for the transposed
+/// matrix, for symmetric metrics).</summary>
 public sealed record PairSummary(string MetricKey, string First, string Second, int FirstLayers, int SecondLayers,
     double BestScore, int[]? Best, int[]? TransposedBest, long Offset);
 

@@ -44,7 +44,8 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
         if (shardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {shardSize}");
         if (inputs.Count == 0) throw new RefusalException($"dataset '{this.GetPrimaryKeyString()}' has no inputs for its ONNX models");
         var ordered = inputs.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-        string key = ContentKey.Of(ordered.Select(p => $"{p.Key}={p.Value}@{SourceStamp.Of(p.Value)}").Append(shardSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        string key = ContentKey.Of(ordered.Select(p
+            => $"{p.Key}={p.Value}@{SourceStamp.Of(p.Value)}").Append(shardSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (state.State.Shards.TryGetValue(key, out var known) && await AllStored(known)) return known;
 
         var tensors = new List<(string Name, Tensor Tensor)>();

@@ -1,10 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Prh.Contracts;
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
+using Prh.Contracts;
 using Prh.Contracts.Datasets;
-using Prh.Contracts.Sweeps;
 using Prh.Extraction;
 using Prh.Grains.Storage;
 

@@ -80,7 +80,8 @@ public static class BlobStoreFactory
                     return new AzureBlobStore(service.GetBlobContainerClient(o.Container));
                 }
                 throw new InvalidOperationException(
-                    $"{BlobStoreOptions.SectionName}:BlobConnectionString or {BlobStoreOptions.SectionName}:BlobAccountUrl must be set when {BlobStoreOptions.SectionName}:Kind is 'blob'");
+                    $"{BlobStoreOptions.SectionName}:BlobConnectionString or {BlobStoreOptions.SectionName}:BlobAccountUrl must be set when " +
+                        $"{BlobStoreOptions.SectionName}:Kind is 'blob'");
             default:
                 throw new InvalidOperationException(
                     $"{BlobStoreOptions.SectionName}:Kind is '{o.Kind}'; it must be 'file' or 'blob'");

@@ -1,6 +1,6 @@
-using Prh.Alignment.IO;
 using System.Security.Cryptography;
 using System.Text;
+using Prh.Alignment.IO;
 using Prh.Contracts.Storage;
 
 namespace Prh.Grains.Storage;

@@ -1,8 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
-using Orleans;
-using Orleans.Hosting;
-using Orleans.Runtime;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;

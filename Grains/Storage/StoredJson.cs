@@ -10,7 +10,8 @@ public static class StoredJson
 {
     private static readonly JsonSerializerOptions Options = new();
 
-    /// <summary>The document, or null when there is none; <paramref name="unreadable"/> hears of one that is not valid JSON of <typeparamref name="T"/> (also null: it is then made again).</summary>
+    /// <summary>The document, or null when there is none; <paramref name="unreadable"/> hears of one that is not valid JSON of <typeparamref name="T"/> (also null: it
+    /// is then made again).</summary>
     public static async Task<T?> ReadAsync<T>(this IBlobStore store, string name, Action? unreadable = null) where T : class =>
         await store.ReadDocumentAsync(name) is { } document ? Parse<T>(document.Content, unreadable) : null;
 

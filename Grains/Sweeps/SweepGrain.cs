@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using Prh.Contracts;
-using Prh.Grains.Telemetry;
 using Orleans.Concurrency;
+using Prh.Contracts;
 using Prh.Contracts.Aggregation;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Grains.Storage;
+using Prh.Grains.Telemetry;
 
 namespace Prh.Grains.Sweeps;
 
@@ -280,7 +280,8 @@ public sealed class SweepGrain(
         {
             if (!state.State.Imported.TryGetValue(model.Id, out var info) || !lost.Contains(info.Blob)) continue;
             string source = model.Features ?? model.Onnx!.Path;
-            logger.LogWarning("sweep {Sweep}: stored features of model {Model} ({Blob}) were lost; importing them again from {Source}", this.GetPrimaryKeyString(), model.Id, info.Blob, source);
+            logger.LogWarning("sweep {Sweep}: stored features of model {Model} ({Blob}) were lost; importing them again from {Source}", this.GetPrimaryKeyString(),
+                model.Id, info.Blob, source);
             var again = await Import(model, definition);
             if (again.Blob != info.Blob)
                 throw new RefusalException($"model '{model.Id}': its source {source} no longer gives the features this sweep imported ({info.Blob}, now {again.Blob})");

@@ -1,9 +1,7 @@
 using System.Text.RegularExpressions;
 using Prh.Contracts;
-using Prh.Alignment.Metrics;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
-using Prh.Grains.Aggregation;
 
 namespace Prh.Grains.Sweeps;
 

@@ -53,7 +53,8 @@ public static class AllPairsBenchmark
             var watch = Stopwatch.StartNew();
             var zoo = await Generate(store, 0, m + add, n);
             long featureBytes = zoo.Take(m).Sum(z => z.Blob.Length);
-            Console.WriteLine($"zoo generated into the store: {m + add} models, {featureBytes / 1e9:F2} GB of float32 features for the first {m}, {watch.Elapsed.TotalSeconds:F0} s (not timed below)");
+            Console.WriteLine($"zoo generated into the store: {m + add} models, {featureBytes / 1e9:F2} GB of float32 features for the first {m}, " +
+                $"{watch.Elapsed.TotalSeconds:F0} s (not timed below)");
 
             await using var cluster = await BenchCluster.Start(silos, store.RootDirectory, budget, Option(args, "--prh"));
             using var phases = new PhaseListener();
@@ -147,7 +148,8 @@ public static class AllPairsBenchmark
         return new SweepRun(watch.Elapsed.TotalSeconds, status, imported, sketched);
     }
 
-    private static void Report(string title, SweepRun run, long tiles, long layerPairs, IReadOnlyDictionary<string, double> phases, double peak, long rss, long featureBytes, long storeBytes)
+    private static void Report(string title, SweepRun run, long tiles, long layerPairs, IReadOnlyDictionary<string, double> phases, double peak, long rss,
+        long featureBytes, long storeBytes)
     {
         Console.WriteLine();
         Console.WriteLine($"{title}: {run.Seconds:F1} s through the cluster ({tiles} tiles, {layerPairs:N0} layer pairs, {layerPairs / run.Seconds:N0} layer pairs/s); " +
@@ -189,7 +191,8 @@ public static class AllPairsBenchmark
         }
     }
 
-    /// <summary>Layer pairs the added models' row holds: for mirrored metrics each added model against every model up to itself, for cycle_knn against every model both ways.</summary>
+    /// <summary>Layer pairs the added models' row holds: for mirrored metrics each added model against every model up to itself, for cycle_knn against every model both
+    /// ways.</summary>
     private static long ExpectedRow(IReadOnlyList<ZooModel> zoo, int m, IReadOnlyList<MetricSpec> metrics)
     {
         long total = 0;

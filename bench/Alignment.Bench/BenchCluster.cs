@@ -28,7 +28,8 @@ internal sealed class BenchCluster : IAsyncDisposable
         if (silos == 0) return new BenchCluster(await ClusterConnection.Embedded(store, options: tiles), [], null);
         prh ??= Path.Combine(AppContext.BaseDirectory, "prh");
         int redisPort = FreePort();
-        var redis = Process.Start(Program("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]))!;
+        var redis = Process.Start(Program("redis-server", ["--port", redisPort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--loglevel", "warning"]))!;
         await WaitForPort(redisPort);
         var processes = new List<(Process, int)>();
         var gateways = new List<string>();

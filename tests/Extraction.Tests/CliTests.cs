@@ -68,7 +68,10 @@ public sealed class CliTests : IDisposable
 
         using var extractor = new FeatureExtractor(ExtractionTests.Tokens.Bytes, new ExtractionOptions
         {
-            Layers = LayerSelection.ByNames(["block1/residual", "embed/add", "block0/relu"]), Pooling = Pooling.Last, MaskInput = "mask", BatchSize = 5,
+            Layers = LayerSelection.ByNames(["block1/residual", "embed/add", "block0/relu"]),
+            Pooling = Pooling.Last,
+            MaskInput = "mask",
+            BatchSize = 5,
         });
         var expected = extractor.Extract(new Dictionary<string, Tensor> { ["x"] = NpyFile.Read(x), ["mask"] = NpyFile.Read(mask) });
         Assert.Equal([13, 3, 6], NpyFile.Read(output).Shape);

@@ -20,7 +20,10 @@ public sealed class ExtractionTests
     {
         using var extractor = new FeatureExtractor(model, new ExtractionOptions
         {
-            Layers = layers, Pooling = pooling, MaskInput = mask, BatchSize = batch,
+            Layers = layers,
+            Pooling = pooling,
+            MaskInput = mask,
+            BatchSize = batch,
         });
         Assert.Contains(extractor.ExecutionProvider, new[] { FeatureExtractor.Cpu, FeatureExtractor.Cuda });
         return extractor.Extract(inputs);

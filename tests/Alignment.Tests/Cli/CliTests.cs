@@ -161,7 +161,8 @@ public sealed class CliTests
             var xs = m.GetProperty("x_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             var ys = m.GetProperty("y_models").EnumerateArray().Select(x => File(x.GetString()!)).ToArray();
             string metric = m.GetProperty("metric").GetString()!;
-            var result = PrhProcess.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--quantile", FixtureSet.PipelineQuantile.ToString("R"), "--json"]);
+            var result = PrhProcess.Run(["matrix", "--x", .. xs, "--y", .. ys, "--metric", metric, "--topk", "10", "--quantile",
+                FixtureSet.PipelineQuantile.ToString("R"), "--json"]);
             Assert.True(result.ExitCode == 0, result.Stderr);
             var scores = result.Json.GetProperty("scores");
             var indices = result.Json.GetProperty("indices");

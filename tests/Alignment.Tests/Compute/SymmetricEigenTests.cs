@@ -1,5 +1,4 @@
 using Prh.Alignment.Compute;
-using Xunit;
 
 namespace Prh.Alignment.Tests.Compute;
 

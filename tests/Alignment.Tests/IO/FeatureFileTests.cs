@@ -1,6 +1,5 @@
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
-using Xunit;
 using static Prh.Alignment.Tests.IO.IoTestFiles;
 
 namespace Prh.Alignment.Tests.IO;

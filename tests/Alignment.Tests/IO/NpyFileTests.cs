@@ -1,5 +1,4 @@
 using Prh.Alignment.IO;
-using Xunit;
 using static Prh.Alignment.Tests.IO.IoTestFiles;
 
 namespace Prh.Alignment.Tests.IO;

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
 using Prh.Alignment.IO;
-using Xunit;
 using static Prh.Alignment.Tests.IO.IoTestFiles;
 
 namespace Prh.Alignment.Tests.IO;

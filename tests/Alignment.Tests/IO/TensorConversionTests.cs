@@ -1,5 +1,4 @@
 using Prh.Alignment.IO;
-using Xunit;
 
 namespace Prh.Alignment.Tests.IO;
 

@@ -6,8 +6,8 @@ using Prh.Cluster.Tests.Sweeps;
 using Prh.Grains.Aggregation;
 using Prh.Grains.Sweeps;
 using Prh.Grains.Telemetry;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using Prh.TestSupport;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 
 namespace Prh.Cluster.Tests.Operate;
 

@@ -1,12 +1,11 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting.Kubernetes;
 using Prh.Silo;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using Prh.TestSupport;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 
 namespace Prh.Cluster.Tests.Operate;
 
@@ -86,8 +85,10 @@ public sealed class SiloHostTests
         // What the manifests in k8s/ give a silo pod (downward API), as Microsoft.Orleans.Hosting.Kubernetes reads it.
         var pod = new Dictionary<string, string>
         {
-            ["POD_NAME"] = "prh-silo-cpu-7d9f-x2x", ["POD_NAMESPACE"] = "prh",
-            ["ORLEANS_CLUSTER_ID"] = "prh-production", ["ORLEANS_SERVICE_ID"] = "prh",
+            ["POD_NAME"] = "prh-silo-cpu-7d9f-x2x",
+            ["POD_NAMESPACE"] = "prh",
+            ["ORLEANS_CLUSTER_ID"] = "prh-production",
+            ["ORLEANS_SERVICE_ID"] = "prh",
         };
         foreach (var (name, value) in pod) Environment.SetEnvironmentVariable(name, value);
         try

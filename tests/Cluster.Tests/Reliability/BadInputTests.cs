@@ -1,8 +1,8 @@
-using Xunit.Abstractions;
 using System.Buffers.Binary;
 using System.Text;
 using Prh.Cluster.Tests.Sweeps;
 using Prh.Extraction.Onnx;
+using Xunit.Abstractions;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using static Prh.TestSupport.PrhProcess;
 
@@ -45,9 +45,11 @@ public sealed class BadInputTests(ITestOutputHelper output)
         // one row follows a refusal of the sweep grain's checks across the wire to the console.
         yield return new("id-traversal", _ => Spec("id-traversal", $"  - id: ../../etc/passwd\n    features: {Good}\n"), ["model id '../../etc/passwd' is not a safe name"]);
         // What depends on the data or the store, met only when the sweep runs.
-        yield return new("topk-beyond-n", _ => Spec("topk-beyond-n", $"  - id: m\n    features: {Good}\n", $"  - name: cknna\n    topk: {N + 100}\n"), ["selected index k out of range"]);
+        yield return new("topk-beyond-n", _ => Spec("topk-beyond-n", $"  - id: m\n    features: {Good}\n", $"  - name: cknna\n    topk: {N + 100}\n"),
+            ["selected index k out of range"]);
         yield return new("missing-file", _ => Spec("missing-file", "  - id: m\n    features: nowhere.npy\n"), ["nowhere.npy"]);
-        yield return new("blob-absent", _ => Spec("blob-absent", $"  - id: m\n    features: blob:sha256:{new string('a', 64)}:100\n"), [$"sha256:{new string('a', 64)}", "is not in"]);
+        yield return new("blob-absent", _ => Spec("blob-absent", $"  - id: m\n    features: blob:sha256:{new string('a', 64)}:100\n"), [$"sha256:{new string('a', 64)}",
+            "is not in"]);
 
         // .npy feature files.
         byte[] values = Floats(N * Layers * Width);
@@ -55,7 +57,8 @@ public sealed class BadInputTests(ITestOutputHelper output)
         yield return FeatureFile("npy-huge-shape", "huge.npy", Npy("<f4", "(2000000000, 1000, 1000)", new byte[64]), "header declares 2000000000000000 values");
         yield return FeatureFile("npy-truncated", "truncated.npy", Npy("<f4", $"({N}, {Layers}, {Width})", values[..(values.Length / 2)]), "truncated");
         yield return FeatureFile("npy-nan", "nan.npy", Npy("<f4", $"({N}, {Layers}, {Width})", WithValue(values, 37, float.NaN)), "NaN at [4, 1, 1]");
-        yield return FeatureFile("npy-inf", "inf.npy", Npy("<f4", $"({N}, {Layers}, {Width})", WithValue(values, 8, float.NegativeInfinity)), "at [1, 0, 0]", "non-finite values are not allowed");
+        yield return FeatureFile("npy-inf", "inf.npy", Npy("<f4", $"({N}, {Layers}, {Width})", WithValue(values, 8, float.NegativeInfinity)), "at [1, 0, 0]",
+            "non-finite values are not allowed");
         yield return FeatureFile("npy-fortran", "fortran.npy", Npy("<f4", $"({N}, {Layers}, {Width})", values, fortran: true), "Fortran-order");
         yield return FeatureFile("npy-big-endian", "big.npy", Npy(">f4", $"({N}, {Layers}, {Width})", values), "big-endian");
         yield return FeatureFile("npy-int", "int.npy", Npy("<i4", $"({N}, {Layers}, {Width})", values), "unsupported dtype '<i4'");
@@ -72,7 +75,8 @@ public sealed class BadInputTests(ITestOutputHelper output)
         yield return FeatureFile("st-header-beyond", "beyond.safetensors", [.. BitConverter.GetBytes(5000L), .. "{}"u8], "header length 5000 exceeds");
         yield return FeatureFile("st-bad-json", "json.safetensors", Safetensors("{\"layers.0\": [", []), "invalid JSON header");
         yield return FeatureFile("st-offsets", "offsets.safetensors", Safetensors($"{{{Layer(0, 0)}}}", layer[..100]), "out of range");
-        yield return FeatureFile("st-dtype", "dtype.safetensors", Safetensors($"{{\"layers.0\":{{\"dtype\":\"I64\",\"shape\":[{N},{Width / 2}],\"data_offsets\":[0,{layer.Length}]}}}}", layer), "I64");
+        yield return FeatureFile("st-dtype", "dtype.safetensors",
+            Safetensors($"{{\"layers.0\":{{\"dtype\":\"I64\",\"shape\":[{N},{Width / 2}],\"data_offsets\":[0,{layer.Length}]}}}}", layer), "I64");
         yield return FeatureFile("st-nan", "nan.safetensors", Safetensors($"{{{Layer(0, 0)}}}", WithValue(layer, 9, float.NaN)), "tensor 'layers.0': NaN at [2, 1]");
         yield return FeatureFile("st-gap", "gap.safetensors", Safetensors($"{{{Layer(0, 0)},{Layer(2, layer.Length)}}}", [.. layer, .. layer]), "'layers.1' is missing");
 
@@ -84,13 +88,18 @@ public sealed class BadInputTests(ITestOutputHelper output)
         }, ["model 'short'", "64", $"{N}"], Fails: false);
 
         // ONNX models and dataset inputs.
-        string Onnx(string name, string model, string inputs = "  x: x.npy\n") => Spec(name, $"  - id: {name}\n    onnx: {model}\n    layer_op: Relu\n    pool: none\n", dataset: "onnx-bad", extra: $"inputs:\n{inputs}");
+        string Onnx(string name, string model, string inputs = "  x: x.npy\n") => Spec(name, $"  - id: {name}\n    onnx: {model}\n    layer_op: Relu\n    pool: none\n",
+            dataset: "onnx-bad", extra: $"inputs:\n{inputs}");
         void Inputs(string folder)
         {
             File.WriteAllBytes(Path.Combine(folder, "x.npy"), Npy("<f4", "(16, 6)", Floats(16 * 6)));
             File.WriteAllBytes(Path.Combine(folder, "mlp.onnx"), OnnxModelBuilder.Mlp(6, [8, 8], seed: 5).Bytes);
         }
-        yield return new("onnx-garbage", folder => { Inputs(folder); File.WriteAllBytes(Path.Combine(folder, "garbage.onnx"), Encoding.ASCII.GetBytes("this is not a protobuf")); return Onnx("onnx-garbage", "garbage.onnx"); }, ["garbage.onnx"]);
+        yield return new("onnx-garbage", folder =>
+        {
+            Inputs(folder); File.WriteAllBytes(Path.Combine(folder, "garbage.onnx"),
+            Encoding.ASCII.GetBytes("this is not a protobuf")); return Onnx("onnx-garbage", "garbage.onnx");
+        }, ["garbage.onnx"]);
         yield return new("onnx-truncated", folder =>
         {
             Inputs(folder);
@@ -101,7 +110,8 @@ public sealed class BadInputTests(ITestOutputHelper output)
         yield return new("onnx-unknown-layer", folder =>
         {
             Inputs(folder);
-            return Spec("onnx-unknown-layer", "  - id: onnx-unknown-layer\n    onnx: mlp.onnx\n    layers: [layer9/relu]\n    pool: none\n", dataset: "onnx-bad", extra: "inputs:\n  x: x.npy\n");
+            return Spec("onnx-unknown-layer", "  - id: onnx-unknown-layer\n    onnx: mlp.onnx\n    layers: [layer9/relu]\n    pool: none\n", dataset: "onnx-bad",
+                extra: "inputs:\n  x: x.npy\n");
         }, ["layer9/relu"]);
         yield return new("onnx-inputs-n", folder =>
         {

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using Prh.Cluster.Tests.Storage;
 using Prh.Cluster.Tests.Sweeps;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using Prh.TestSupport;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Reliability;
@@ -18,8 +18,11 @@ public sealed class ClusterScriptTests
         string dir = Directory.CreateTempSubdirectory("prh-script-").FullName;
         var ports = new Dictionary<string, string>
         {
-            ["PRH_REDIS_PORT"] = FreePort().ToString(), ["PRH_AZURITE_PORT"] = FreePort().ToString(),
-            ["PRH_SILO_PORT"] = FreePort().ToString(), ["PRH_GATEWAY_PORT"] = FreePort().ToString(), ["PRH_HEALTH_PORT"] = FreePort().ToString(),
+            ["PRH_REDIS_PORT"] = FreePort().ToString(),
+            ["PRH_AZURITE_PORT"] = FreePort().ToString(),
+            ["PRH_SILO_PORT"] = FreePort().ToString(),
+            ["PRH_GATEWAY_PORT"] = FreePort().ToString(),
+            ["PRH_HEALTH_PORT"] = FreePort().ToString(),
             ["PRH_DLL"] = Path.Combine(AppContext.BaseDirectory, "prh.dll"),
         };
         try

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Azure.Storage.Blobs;
 using Prh.Cluster.Tests.Storage;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using Prh.TestSupport;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 
 namespace Prh.Cluster.Tests.Reliability;
 
@@ -40,7 +40,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public IReadOnlyList<string> Gateways => Silos.Where(s => !s.Process.HasExited).Select(s => s.Gateway).ToList();
 
     public string StoreConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};BlobEndpoint=http://127.0.0.1:{_azuritePort}/{AzuriteFixture.AccountName};";
+        $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{_azuritePort}/{AzuriteFixture.AccountName};";
 
     public BlobContainerClient Container => new(StoreConnectionString, "prh");
 

@@ -1,4 +1,3 @@
-using Xunit.Abstractions;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Azure.Storage.Blobs.Models;
@@ -7,6 +6,7 @@ using Prh.Cluster.Tests.Storage;
 using Prh.Cluster.Tests.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
+using Xunit.Abstractions;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using static Prh.TestSupport.PrhProcess;
 
@@ -136,7 +136,8 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         // Short client retries (about 1.5 s), so a 10 s outage outlasts them and the sweep must pause;
         // spans on the console, so traces are checked for credentials too.
         await using var cluster = await LoopbackCluster.Start(folder, 3, azurite: true,
-            [.. LoopbackCluster.FastFailureDetection, LoopbackCluster.OneModelBlocks, "--Store:RetryAttempts=2", "--Store:RetryMaxDelay=00:00:01", "--Store:NetworkTimeout=00:00:05", "--Telemetry:Console=true"]);
+            [.. LoopbackCluster.FastFailureDetection, LoopbackCluster.OneModelBlocks, "--Store:RetryAttempts=2", "--Store:RetryMaxDelay=00:00:01",
+                "--Store:NetworkTimeout=00:00:05", "--Telemetry:Console=true"]);
         var models = SweepTests.AllModels();
         string spec = WriteSpec(folder, "outage", models, FiveMetrics);
         var outputs = new List<string>();
@@ -227,7 +228,8 @@ public sealed class SiloCrashTests(ITestOutputHelper output)
         var watch = Run(["sweep", "watch", "twice", "--cluster", .. cluster.Gateways]);
         Assert.True(watch.ExitCode == 0, watch.Stdout + watch.Stderr);
 
-        output.WriteLine($"pairs scored: {await cluster.Metric("prh_pairs_scored_total")}, sketch pieces built: {await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")}");
+        output.WriteLine($"pairs scored: {await cluster.Metric("prh_pairs_scored_total")}, sketch pieces built: " +
+            $"{await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")}");
         Assert.Equal(2 * (5 * 6 / 2), (int)await cluster.Metric("prh_pairs_scored_total")); // 15 pairs (i <= j) per metric
         Assert.Equal(5 * 2, (int)await cluster.Metric("prh_cache_misses_total{prh_kind=\"sketch\"}")); // kernels and neighbours per model
         Assert.Equal(5, (int)await cluster.Metric("prh_sketches_built_total")); // one sketch job per model

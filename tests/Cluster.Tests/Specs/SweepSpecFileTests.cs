@@ -65,9 +65,11 @@ public sealed class SweepSpecFileTests : IDisposable
         { "features-and-onnx", Spec("s", "  - id: m\n    features: m.npy\n    onnx: m.onnx\n"), "bad.yaml:4:5: models[0] ('m') needs either features or onnx" },
         { "neither-features-nor-onnx", Spec("s", OneModel + "  - id: n\n    layer_op: Relu\n"), "bad.yaml:6:5: models[1] ('n') needs either features or onnx" },
         { "unknown-metric", Spec("s", OneModel, "  - name: mutual_knnn\n    topk: 10\n"),
-            "bad.yaml:7:5: metrics[0] ('mutual_knnn'): Unrecognized metric: 'mutual_knnn'; expected one of mutual_knn, cycle_knn, lcs_knn, edit_distance_knn, cka, unbiased_cka, cknna, svcca" },
+            "bad.yaml:7:5: metrics[0] ('mutual_knnn'): Unrecognized metric: 'mutual_knnn'; expected one of mutual_knn, cycle_knn, lcs_knn, edit_distance_knn, cka, " +
+                "unbiased_cka, cknna, svcca" },
         { "topk-zero", Spec("s", OneModel, "  - name: mutual_knn\n    topk: 0\n"), "bad.yaml:7:5: metrics[0] ('mutual_knn'): mutual_knn: topk must be at least 1, got 0" },
-        { "topk-negative", Spec("s", OneModel, "  - name: cka\n  - name: cycle_knn\n    topk: -3\n"), "bad.yaml:8:5: metrics[1] ('cycle_knn'): cycle_knn: topk must be at least 1, got -3" },
+        { "topk-negative", Spec("s", OneModel, "  - name: cka\n  - name: cycle_knn\n    topk: -3\n"),
+            "bad.yaml:8:5: metrics[1] ('cycle_knn'): cycle_knn: topk must be at least 1, got -3" },
         { "cknna-topk-1", Spec("s", OneModel, "  - name: cknna\n    topk: 1\n"), "bad.yaml:7:5: metrics[0] ('cknna'): CKNNA requires topk >= 2" },
         { "kernel-unknown", Spec("s", OneModel, "  - name: cka\n    kernel_metric: poly\n"), "bad.yaml:7:5: metrics[0] ('cka'): Invalid kernel metric poly" },
         { "cca-dim-zero", Spec("s", OneModel, "  - name: svcca\n    cca_dim: 0\n"), "bad.yaml:7:5: metrics[0] ('svcca'): svcca: cca_dim must be at least 1, got 0" },

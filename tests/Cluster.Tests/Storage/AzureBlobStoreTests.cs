@@ -46,7 +46,11 @@ public sealed class AzureBlobStoreTests(AzuriteFixture azurite) : BlobStoreContr
         // Nothing listens on this port: every request is refused, and the (short) retry policy gives up.
         var options = new BlobStoreOptions
         {
-            Kind = "blob", Container = "down", RetryAttempts = 1, RetryDelay = TimeSpan.FromMilliseconds(10), NetworkTimeout = TimeSpan.FromSeconds(2),
+            Kind = "blob",
+            Container = "down",
+            RetryAttempts = 1,
+            RetryDelay = TimeSpan.FromMilliseconds(10),
+            NetworkTimeout = TimeSpan.FromSeconds(2),
             BlobConnectionString = azurite.ConnectionString.Replace($":{azurite.Port}/", $":{Sweeps.PrhProcesses.FreePort()}/"),
         };
         var store = BlobStoreFactory.Create(options);

@@ -38,7 +38,8 @@ public sealed class BlobStoreFactoryTests
         {
             Kind = "blob",
             Container = "things",
-            BlobConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};BlobEndpoint=http://127.0.0.1:1/{AzuriteFixture.AccountName};",
+            BlobConnectionString = $"DefaultEndpointsProtocol=http;AccountName={AzuriteFixture.AccountName};AccountKey={AzuriteFixture.AccountKey};" +
+                $"BlobEndpoint=http://127.0.0.1:1/{AzuriteFixture.AccountName};",
         };
 
         var store = Assert.IsType<AzureBlobStore>(BlobStoreFactory.Create(options));

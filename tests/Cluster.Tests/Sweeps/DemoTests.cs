@@ -1,5 +1,4 @@
 using System.Text.Json;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Sweeps;

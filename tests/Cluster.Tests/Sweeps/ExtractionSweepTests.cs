@@ -1,10 +1,10 @@
-using Prh.Client.Sweeps;
-using Prh.Alignment.Metrics;
-using Prh.Extraction;
 using Prh.Alignment.IO;
+using Prh.Alignment.Metrics;
+using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction;
 using Prh.Extraction.Onnx;
 using Prh.Grains.Onnx;
 using Prh.TestSupport;

@@ -1,7 +1,6 @@
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Grains.Storage;
-using Xunit;
 
 namespace Prh.Cluster.Tests.Sweeps;
 

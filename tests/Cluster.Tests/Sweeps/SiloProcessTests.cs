@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Prh.Alignment.IO;
-using Prh.Contracts.Sweeps;
-using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using Prh.TestSupport;
+using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
 using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Sweeps;

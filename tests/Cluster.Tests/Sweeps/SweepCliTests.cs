@@ -1,6 +1,4 @@
 using System.Text.Json;
-using Prh.Alignment.Tests.Fixtures;
-using Prh.Contracts.Sweeps;
 using Prh.TestSupport;
 
 namespace Prh.Cluster.Tests.Sweeps;

@@ -1,6 +1,6 @@
 using Prh.Alignment.Metrics;
-using Prh.Extraction;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
@@ -8,7 +8,8 @@ namespace Prh.Cluster.Tests.Sweeps;
 public sealed class SweepDefinitionTests
 {
     private static SweepDefinition Make(string layer = "a", string input = "x.npy", int? topk = 10) => new("s", "d",
-        [new ModelDefinition("m", "/f.npy"), new ModelDefinition("o", null, new OnnxSource("/m.onnx", Layers: [layer], Pool: Pooling.None, Inputs: new Dictionary<string, string> { ["x"] = "tokens" }))],
+        [new ModelDefinition("m", "/f.npy"), new ModelDefinition("o", null, new OnnxSource("/m.onnx", Layers: [layer], Pool: Pooling.None, Inputs: new Dictionary<string,
+            string> { ["x"] = "tokens" }))],
         [MetricSpec.Parse($"mutual_knn@{topk}"), MetricSpec.Parse("cka")],
         new Dictionary<string, string> { ["x"] = input, ["tokens"] = "t.npy" });
 

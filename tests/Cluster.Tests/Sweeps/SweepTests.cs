@@ -1,7 +1,7 @@
-using Prh.Client.Sweeps;
-using Prh.Alignment.Metrics;
 using System.Text.Json;
+using Prh.Alignment.Metrics;
 using Prh.Alignment.Tests.Fixtures;
+using Prh.Client.Sweeps;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 
@@ -80,7 +80,8 @@ public sealed class SweepTests
     /// <summary>The matrices of a `prh sweep run --json` document.</summary>
     internal static List<MetricMatrix> ParseResults(JsonElement json, IReadOnlyList<string> models) =>
         json.GetProperty("results").EnumerateArray().Select(r => new MetricMatrix(
-            MetricSpec.ForComputeScore(r.GetProperty("metric").GetString()!, r.TryGetProperty("topk", out var k) && k.ValueKind == JsonValueKind.Number ? k.GetInt32() : 10), models,
+            MetricSpec.ForComputeScore(r.GetProperty("metric").GetString()!, r.TryGetProperty("topk",
+                out var k) && k.ValueKind == JsonValueKind.Number ? k.GetInt32() : 10), models,
             r.GetProperty("scores").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray(),
             r.GetProperty("indices").EnumerateArray().Select(row => row.EnumerateArray()
                 .Select(p => p.ValueKind == JsonValueKind.Null ? null : p.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray()).ToArray())).ToList();

@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using Prh.Grains;

@@ -1,8 +1,8 @@
-using Prh.Alignment.Metrics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using Prh.Alignment.Metrics;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
@@ -93,10 +93,12 @@ public sealed class TileSweepTests
 
         // Flip a byte in each of the victim's stored pieces (neighbour lists and kernels).
         var files = new FileBlobStore(store.DataDirectory!);
-        var features = new StoredFeatures(new BlobRef(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim)))), 0), "npy", 0, []);
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim))));
+        var features = new StoredFeatures(new BlobRef(sha, 0), "npy", 0, []);
         var manifest = JsonSerializer.Deserialize<SketchManifest>((await files.ReadDocumentAsync(SketchStore.ManifestName(features)))!.Content)!;
         Assert.NotNull(manifest.Kernels["ip"]);
-        var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => BlobRef.TryParseUri(uri, out var b) ? b : throw new InvalidDataException($"{uri} is not a blob reference")).ToList();
+        var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => BlobRef.TryParseUri(uri,
+            out var b) ? b : throw new InvalidDataException($"{uri} is not a blob reference")).ToList();
         foreach (var piece in pieces)
         {
             string path = files.LocalPath(piece)!;

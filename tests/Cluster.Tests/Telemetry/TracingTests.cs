@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
 using Orleans.TestingHost;
 using Prh.Cluster.Tests.Sweeps;
@@ -10,7 +10,6 @@ using Prh.Contracts.Sweeps;
 using Prh.Grains;
 using Prh.Grains.Telemetry;
 using static Prh.Cluster.Tests.Sweeps.PrhProcesses;
-using Prh.TestSupport;
 using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Telemetry;
