@@ -44,9 +44,15 @@ public sealed class ClusterConnection : IAsyncDisposable
         return new ClusterConnection(host);
     }
 
-    /// <summary>Connects through gateways given as host:port (loopback by default).</summary>
-    public static async Task<ClusterConnection> Remote(IReadOnlyList<string> gateways, bool traceConsole = false, string clusterId = "prh", string serviceId = "prh")
+    /// <summary>
+    /// Connects through gateways given as host:port (loopback by default), to the cluster and service ids the
+    /// silos use: <c>ORLEANS_CLUSTER_ID</c> and <c>ORLEANS_SERVICE_ID</c> where set (as in a pod beside Kubernetes-hosted
+    /// silos), <c>prh</c> otherwise.
+    /// </summary>
+    public static async Task<ClusterConnection> Remote(IReadOnlyList<string> gateways, bool traceConsole = false)
     {
+        string clusterId = Environment.GetEnvironmentVariable("ORLEANS_CLUSTER_ID") is { Length: > 0 } cluster ? cluster : "prh";
+        string serviceId = Environment.GetEnvironmentVariable("ORLEANS_SERVICE_ID") is { Length: > 0 } service ? service : "prh";
         var endpoints = gateways.Select(Parse).ToArray();
         var builder = Host.CreateApplicationBuilder();
         // Warnings only, and on stderr: stdout carries the commands' results (--json, csv).

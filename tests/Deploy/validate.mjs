@@ -233,6 +233,12 @@ for (const d of silos) {
 for (const label of ["orleans/serviceId", "orleans/clusterId"]) {
   const values = new Set(silos.map((d) => d.spec?.template?.metadata?.labels?.[label]));
   if (values.size > 1) fail(null, "kubernetes-hosting", `the silo Deployments disagree on ${label}: ${[...values].join(", ")}`);
+  // A client Job joins that cluster: the gateways refuse a client of another cluster id.
+  for (const job of objects.filter((o) => o.kind === "Job")) {
+    const mine = job.spec?.template?.metadata?.labels?.[label];
+    if (values.size === 1 && mine !== [...values][0])
+      fail(job, "client-cluster", `${label} is ${mine ?? "missing"} but the silos' is ${[...values][0]}`);
+  }
 }
 
 // ConfigMaps never carry connection strings.

@@ -76,5 +76,6 @@ broken schema-type schema 's/containerPort: 11111/containerPort: "11111"/' base/
 broken grace-period shutdown 's/terminationGracePeriodSeconds: 90/terminationGracePeriodSeconds: 30/' base/silo-gpu.yaml
 broken cluster-id-not-from-labels kubernetes-hosting '/name: ORLEANS_CLUSTER_ID/,/fieldPath:/d' base/silo-cpu.yaml
 broken pods-not-deletable rbac 's/"patch", "delete"/"patch"/' base/rbac.yaml
+broken client-other-cluster client-cluster '/name: prh-sweep-example/,/value:/s/value: prh-production/value: elsewhere/' overlays/production/kustomization.yaml
 
 exit $status
