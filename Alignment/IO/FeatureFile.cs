@@ -16,17 +16,17 @@ public static class FeatureFile
 {
     private const string LayerPrefix = "layers.";
 
-    /// <param name="format">"npy" or "safetensors" for a file whose name does not say (a stored blob); null: by its extension.</param>
-    public static ModelFeatures Load(string path, string? format = null)
+    /// <param name="format">For a file whose name does not say (a stored blob); null: by its extension.</param>
+    public static ModelFeatures Load(string path, FeatureFormat? format = null)
     {
         switch (Kind(path, format))
         {
-            case ".npy":
+            case FeatureFormat.Npy:
                 return new ModelFeatures(path, NpyFile.Read(path, (shape, dtype, stream) =>
                     shape.Length == 3 && shape.All(d => d > 0)
                         ? ScatterLayers(path, shape, dtype, stream)
                         : FromTensor(path, "array", shape, ReadAll(path, shape, dtype, stream))));
-            case ".safetensors":
+            case FeatureFormat.Safetensors:
             {
                 var tensors = SafetensorsFile.Read(path);
                 if (tensors.Count == 0)
@@ -36,7 +36,7 @@ public static class FeatureFile
                 return new ModelFeatures(path, FromLayerTensors(path, tensors));
             }
             default:
-                throw UnsupportedExtension(path);
+                throw new ArgumentOutOfRangeException(nameof(format), format, "not a feature format");
         }
     }
 
@@ -63,12 +63,12 @@ public static class FeatureFile
     /// <paramref name="quantile"/> (<see cref="FeaturePreparation.ClampThreshold(ModelFeatures, double)"/>),
     /// which the same two passes over the values find.
     /// </summary>
-    public static (int SampleCount, int[] LayerWidths, double Threshold) Check(string path, byte[] content, string? format = null,
+    public static (int SampleCount, int[] LayerWidths, double Threshold) Check(string path, byte[] content, FeatureFormat? format = null,
         double quantile = FeaturePreparation.DefaultQuantile)
     {
         switch (Kind(path, format))
         {
-            case ".npy":
+            case FeatureFormat.Npy:
                 return NpyFile.Read(path, content, (shape, dtype, stream) =>
                 {
                     CheckFeatureShape(path, "array", shape);
@@ -88,7 +88,7 @@ public static class FeatureFile
                     int count = shape.Length == 3 ? shape[1] : 1;
                     return (shape[0], Enumerable.Repeat(shape[^1], count).ToArray(), threshold);
                 });
-            case ".safetensors":
+            case FeatureFormat.Safetensors:
             {
                 var tensors = SafetensorsFile.Read(path, content);
                 if (tensors.Count == 0)
@@ -98,7 +98,7 @@ public static class FeatureFile
                 return (features.SampleCount, layers.Select(l => l.Width).ToArray(), FeaturePreparation.ClampThreshold(features, quantile));
             }
             default:
-                throw UnsupportedExtension(path);
+                throw new ArgumentOutOfRangeException(nameof(format), format, "not a feature format");
         }
     }
 
@@ -108,9 +108,9 @@ public static class FeatureFile
     /// and Inf on every read), so only the layers being worked on occupy memory. A .safetensors file
     /// is loaded whole, as <see cref="Load"/>.
     /// </summary>
-    public static ModelFeatures Open(string path, string? format = null)
+    public static ModelFeatures Open(string path, FeatureFormat? format = null)
     {
-        if (Kind(path, format) != ".npy") return Load(path, format);
+        if (Kind(path, format) != FeatureFormat.Npy) return Load(path, format);
         var (shape, dtype, dataStart, fileLength) = NpyFile.Read(path, (shape, dtype, stream) => (shape, dtype, stream.Position, stream.Length));
         CheckFeatureShape(path, "array", shape);
         int n = shape[0], count = shape.Length == 3 ? shape[1] : 1, width = shape[^1];
@@ -156,8 +156,7 @@ public static class FeatureFile
     public static void Save(string path, ModelFeatures features, TensorDType dtype = TensorDType.Float32)
     {
         ArgumentNullException.ThrowIfNull(features);
-        string ext = Extension(path);
-        if (ext != ".npy" && ext != ".safetensors") throw UnsupportedExtension(path);
+        var format = FeatureFormats.OfPath(path);
 
         var layers = features.Layers;
         int n = features.SampleCount, count = layers.Count, width = layers[0].Width;
@@ -165,7 +164,7 @@ public static class FeatureFile
         long total = (long)n * count * width;
         if (!uniform || total > Array.MaxLength)
         {
-            if (ext == ".npy")
+            if (format == FeatureFormat.Npy)
                 throw new TensorFileException(path, uniform
                     ? $"{n} x {count} x {width} = {total} values exceed the largest .npy array this engine writes; save as .safetensors (one layers.<i> tensor per layer)"
                     : $"layers differ in width ({string.Join(", ", layers.Select(l => l.Width))}); a .npy file holds one N x L x D array, save as .safetensors (one " +
@@ -192,20 +191,11 @@ public static class FeatureFile
             }
         }
         int[] shape = [n, count, width];
-        if (ext == ".npy") NpyFile.Write(path, shape, block, dtype);
+        if (format == FeatureFormat.Npy) NpyFile.Write(path, shape, block, dtype);
         else SafetensorsFile.Write(path, [("features", shape, block, dtype)]);
     }
 
-    private static string Extension(string path) => Path.GetExtension(path).ToLowerInvariant();
-
-    private static string Kind(string path, string? format) => format is null ? Extension(path) : "." + format.ToLowerInvariant();
-
-    private static TensorFileException UnsupportedExtension(string path)
-    {
-        string ext = Path.GetExtension(path);
-        return new TensorFileException(path,
-            $"unsupported feature file extension '{(ext.Length == 0 ? "(none)" : ext)}'; expected .npy or .safetensors");
-    }
+    private static FeatureFormat Kind(string path, FeatureFormat? format) => format ?? FeatureFormats.OfPath(path);
 
     private static double[] ReadAll(string path, int[] shape, TensorDType dtype, Stream stream)
     {

@@ -82,7 +82,7 @@ public sealed class LocalBlobs(IBlobStore store, IOptions<TileOptions> options, 
             lock (_lock) _verified.Add(blob.Sha256);
             return own;
         }
-        string path = Path.Combine(_folder.Value, $"{blob.Sha256}.{features.Format}");
+        string path = Path.Combine(_folder.Value, $"{blob.Sha256}.{features.Format.Extension()}");
         lock (_lock)
             if (Touch(path)) return path;
         await _fetch.WaitAsync();

@@ -142,7 +142,7 @@ public sealed class ModelGrain(
                 }
                 return new LayerFeatures(n, width, data);
             }).ToList();
-            var features = new StoredFeatures(new BlobRef(string.Empty, 0), "safetensors", n, layers.Select(l => l.Width).ToArray());
+            var features = new StoredFeatures(new BlobRef(string.Empty, 0), FeatureFormat.Safetensors, n, layers.Select(l => l.Width).ToArray());
             return (features, ExtractionGrain.Encode(new ModelFeatures("extracted", layers)));
         });
     }
@@ -164,7 +164,7 @@ public sealed class ModelGrain(
         }
         // Read once: a stored blob from the store (verified against its hash), a file from its path.
         byte[] content = stored ? await store.GetAsync(source) : await Task.Run(() => Refusals.Engine(() => FeatureFile.ReadBytes(featuresPath)));
-        string format = stored ? (NpyFile.IsNpy(content) ? "npy" : "safetensors") : Path.GetExtension(featuresPath).TrimStart('.').ToLowerInvariant();
+        var format = stored ? FeatureFormats.OfContent(content) : Refusals.Engine(() => FeatureFormats.OfPath(featuresPath));
         var (n, widths, threshold) = await Task.Run(() => Refusals.Engine(() => FeatureFile.Check(featuresPath, content, format)));
         var blob = stored ? source : await store.PutAsync(content);
         if (stored) local.Written(blob); // the store's own copy was hashed just now: this silo reads it back without hashing it again

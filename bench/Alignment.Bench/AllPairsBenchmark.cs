@@ -175,7 +175,7 @@ public static class AllPairsBenchmark
             .Select(p => (First: models[Math.Max(p.Item1, p.Item2)], Second: models[Math.Min(p.Item1, p.Item2)])).ToList();
         var sketches = new Dictionary<string, ModelSketch>();
         ModelSketch Sketch(ZooModel z) => sketches.TryGetValue(z.Id, out var s) ? s
-            : sketches[z.Id] = new ModelSketch(FeaturePreparation.Prepare(FeatureFile.Open(store.LocalPath(z.Blob)!, "npy")));
+            : sketches[z.Id] = new ModelSketch(FeaturePreparation.Prepare(FeatureFile.Open(store.LocalPath(z.Blob)!, FeatureFormat.Npy)));
         var grain = cluster.Client.GetGrain<ISweepGrain>(name);
         foreach (var metric in metrics)
         {

@@ -1,3 +1,4 @@
+using Prh.Alignment.IO;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Grains.Storage;
@@ -11,8 +12,8 @@ public sealed class ModelImportTests
     public void Stored_features_are_equal_by_content_whatever_array_holds_the_widths()
     {
         var blob = new Contracts.Storage.BlobRef(new string('a', 64), 10);
-        Assert.Equal(new StoredFeatures(blob, "npy", 128, [5, 7], 0.5), new StoredFeatures(blob, "npy", 128, [5, 7], 0.5));
-        Assert.NotEqual(new StoredFeatures(blob, "npy", 128, [5, 7], 0.5), new StoredFeatures(blob, "npy", 128, [5, 8], 0.5));
+        Assert.Equal(new StoredFeatures(blob, FeatureFormat.Npy, 128, [5, 7], 0.5), new StoredFeatures(blob, FeatureFormat.Npy, 128, [5, 7], 0.5));
+        Assert.NotEqual(new StoredFeatures(blob, FeatureFormat.Npy, 128, [5, 7], 0.5), new StoredFeatures(blob, FeatureFormat.Npy, 128, [5, 8], 0.5));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.TestingHost;
+using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
@@ -94,7 +95,7 @@ public sealed class TileSweepTests
         // Flip a byte in each of the victim's stored pieces (neighbour lists and kernels).
         var files = new FileBlobStore(store.DataDirectory!);
         string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(SweepTests.FileOf(victim))));
-        var features = new StoredFeatures(new BlobRef(sha, 0), "npy", 0, []);
+        var features = new StoredFeatures(new BlobRef(sha, 0), FeatureFormat.Npy, 0, []);
         var manifest = JsonSerializer.Deserialize<SketchManifest>((await files.ReadDocumentAsync(SketchStore.ManifestName(features)))!.Content)!;
         Assert.NotNull(manifest.Kernels["ip"]);
         var pieces = new[] { manifest.Neighbours!, manifest.Kernels["ip"]! }.Select(uri => BlobRef.TryParseUri(uri,
