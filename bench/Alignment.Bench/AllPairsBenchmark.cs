@@ -41,6 +41,17 @@ public static class AllPairsBenchmark
         string scratch = Option(args, "--scratch") ?? Path.Combine(Path.GetTempPath(), $"prh-allpairs-{Guid.NewGuid():N}"[..24]);
         bool keep = args.Contains("--keep");
         Directory.CreateDirectory(scratch);
+        // The zoo's float32 features, stored sketches of about their size, and room for the tiles' results:
+        // refused at the start when the scratch disk cannot hold them (a full disk would fail tiles hours in).
+        long needed = (long)((m + add) * 2.2 * n * (13 * 768 + 25 * 1024) / 2.0 * sizeof(float));
+        long free = new DriveInfo(Path.GetFullPath(scratch)).AvailableFreeSpace;
+        if (free < needed)
+        {
+            Console.Error.WriteLine($"prh-bench allpairs: M = {m + add} needs about {needed / 1e9:F0} GB in {scratch} (features, sketches, results); " +
+                $"{free / 1e9:F0} GB are free there. Give --scratch DIR on a larger disk.");
+            Directory.Delete(scratch);
+            return 1;
+        }
         try
         {
             Console.WriteLine($"all pairs: M = {m} models (13 x 768 and 25 x 1024 alternating), N = {n}, metrics {string.Join(", ", metrics.Select(x => x.Key))}" +
