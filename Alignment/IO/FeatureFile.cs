@@ -23,12 +23,12 @@ public static class FeatureFile
         {
             case FeatureFormat.Npy:
                 return new ModelFeatures(path, NpyFile.Read(path, (shape, dtype, stream) =>
-                    shape.Length == 3 && shape.All(d => d > 0)
+                    Floating(path, "array", dtype) && shape.Length == 3 && shape.All(d => d > 0)
                         ? ScatterLayers(path, shape, dtype, stream)
                         : FromTensor(path, "array", shape, ReadAll(path, shape, dtype, stream))));
             case FeatureFormat.Safetensors:
             {
-                var tensors = SafetensorsFile.Read(path);
+                var tensors = Floating(path, SafetensorsFile.Read(path));
                 if (tensors.Count == 0)
                     throw new TensorFileException(path, "holds no tensors; expected one N x D or N x L x D tensor, or tensors layers.0 ... layers.{L-1}");
                 if (tensors.Count == 1)
@@ -71,6 +71,7 @@ public static class FeatureFile
             case FeatureFormat.Npy:
                 return NpyFile.Read(path, content, (shape, dtype, stream) =>
                 {
+                    Floating(path, "array", dtype);
                     CheckFeatureShape(path, "array", shape);
                     long total = TensorCodec.SaturatingCount(shape), start = stream.Position;
                     const int Chunk = 1 << 18;
@@ -90,7 +91,7 @@ public static class FeatureFile
                 });
             case FeatureFormat.Safetensors:
             {
-                var tensors = SafetensorsFile.Read(path, content);
+                var tensors = Floating(path, SafetensorsFile.Read(path, content));
                 if (tensors.Count == 0)
                     throw new TensorFileException(path, "holds no tensors; expected one N x D or N x L x D tensor, or tensors layers.0 ... layers.{L-1}");
                 var layers = tensors.Count == 1 ? FromTensor(path, $"tensor '{tensors[0].Name}'", tensors[0].Shape, tensors[0].Values) : FromLayerTensors(path, tensors);
@@ -112,6 +113,7 @@ public static class FeatureFile
     {
         if (Kind(path, format) != FeatureFormat.Npy) return Load(path, format);
         var (shape, dtype, dataStart, fileLength) = NpyFile.Read(path, (shape, dtype, stream) => (shape, dtype, stream.Position, stream.Length));
+        Floating(path, "array", dtype);
         CheckFeatureShape(path, "array", shape);
         int n = shape[0], count = shape.Length == 3 ? shape[1] : 1, width = shape[^1];
         var layers = new LayerFeatures[count];
@@ -307,5 +309,15 @@ public static class FeatureFile
         if (digits.Length > 1 && digits[0] == '0') return false;
         index = int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture);
         return true;
+    }
+
+    /// <summary>Features are floating point: integer and boolean tensors are model inputs (token ids, masks), refused here by name.</summary>
+    private static bool Floating(string path, string what, TensorDType dtype) => !dtype.IsInteger() ? true
+        : throw new TensorFileException(path, $"{what} holds {TensorCodec.Describe(dtype)} values; features must be floating point (float16, bfloat16, float32 or float64)");
+
+    private static IReadOnlyList<Tensor> Floating(string path, IReadOnlyList<Tensor> tensors)
+    {
+        foreach (var t in tensors) Floating(path, $"tensor '{t.Name}'", t.SourceType);
+        return tensors;
     }
 }

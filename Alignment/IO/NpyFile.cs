@@ -147,7 +147,7 @@ public static class NpyFile
                 dtype = ParseDescr(path, descr);
                 break;
             case PyList:
-                throw new TensorFileException(path, "structured (record) dtypes are not supported; expected a plain float16/float32/float64 array");
+                throw new TensorFileException(path, "structured (record) dtypes are not supported; expected a plain float or integer array");
             default:
                 throw new TensorFileException(path, $"cannot parse header dict: 'descr' is {PyLiteralParser.Show(dict["descr"])}, expected a dtype string");
         }
@@ -184,6 +184,10 @@ public static class NpyFile
             "f2" or "e" => TensorDType.Float16,
             "f4" or "f" => TensorDType.Float32,
             "f8" or "d" => TensorDType.Float64,
+            "i8" or "q" => TensorDType.Int64,
+            "i4" or "i" => TensorDType.Int32,
+            "u1" or "B" => TensorDType.UInt8,
+            "b1" or "?" => TensorDType.Bool,
             _ => null,
         };
         if (dtype is null)
@@ -192,9 +196,9 @@ public static class NpyFile
                 : code.StartsWith('c') ? " (complex arrays are not supported)"
                 : code.StartsWith('V') ? " (structured/void dtypes are not supported)"
                 : "";
-            throw new TensorFileException(path, $"unsupported dtype '{descr}'{kind}; expected '<f2', '<f4' or '<f8'");
+            throw new TensorFileException(path, $"unsupported dtype '{descr}'{kind}; expected '<f2', '<f4', '<f8', '<i8', '<i4', '|u1' or '|b1'");
         }
-        if (order == '>')
+        if (order == '>' && TensorCodec.ItemSize(dtype.Value) > 1)
             throw new TensorFileException(path, $"big-endian dtype '{descr}' is not supported; expected little-endian ('<{code}')");
         return dtype.Value;
     }
@@ -210,6 +214,10 @@ public static class NpyFile
             TensorDType.Float16 => "<f2",
             TensorDType.Float32 => "<f4",
             TensorDType.Float64 => "<f8",
+            TensorDType.Int64 => "<i8",
+            TensorDType.Int32 => "<i4",
+            TensorDType.UInt8 => "|u1",
+            TensorDType.Bool => "|b1",
             TensorDType.BFloat16 => throw new ArgumentException("bfloat16 is not a NumPy dtype; write .safetensors for bfloat16", nameof(dtype)),
             _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
         };

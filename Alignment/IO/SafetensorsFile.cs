@@ -7,7 +7,8 @@ namespace Prh.Alignment.IO;
 
 /// <summary>
 /// .safetensors files: an 8-byte little-endian header length, a JSON header mapping tensor names to
-/// dtype, shape and data_offsets, then the data buffer. F16, BF16, F32 and F64 tensors are supported;
+/// dtype, shape and data_offsets, then the data buffer. F16, BF16, F32 and F64 tensors are supported, and
+/// I64, I32, U8 and BOOL for model inputs (token ids, masks);
 /// the layout is validated as strictly as the reference implementation (tensors tile the buffer
 /// exactly, without gaps, overlaps or trailing bytes).
 /// </summary>
@@ -181,7 +182,11 @@ public static class SafetensorsFile
             "BF16" => TensorDType.BFloat16,
             "F32" => TensorDType.Float32,
             "F64" => TensorDType.Float64,
-            _ => throw Bad($"unsupported dtype '{dtypeName}'; supported: F16, BF16, F32, F64"),
+            "I64" => TensorDType.Int64,
+            "I32" => TensorDType.Int32,
+            "U8" => TensorDType.UInt8,
+            "BOOL" => TensorDType.Bool,
+            _ => throw Bad($"unsupported dtype '{dtypeName}'; supported: F16, BF16, F32, F64, I64, I32, U8, BOOL"),
         };
 
         if (shapeEl.Value.ValueKind != JsonValueKind.Array) throw Bad($"'shape' is a JSON {shapeEl.Value.ValueKind}, expected an array of integers");
@@ -307,6 +312,10 @@ public static class SafetensorsFile
         TensorDType.BFloat16 => "BF16",
         TensorDType.Float32 => "F32",
         TensorDType.Float64 => "F64",
+        TensorDType.Int64 => "I64",
+        TensorDType.Int32 => "I32",
+        TensorDType.UInt8 => "U8",
+        TensorDType.Bool => "BOOL",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 }

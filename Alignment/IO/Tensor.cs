@@ -23,9 +23,10 @@ internal static class TensorCodec
 
     public static int ItemSize(TensorDType dtype) => dtype switch
     {
+        TensorDType.UInt8 or TensorDType.Bool => 1,
         TensorDType.Float16 or TensorDType.BFloat16 => 2,
-        TensorDType.Float32 => 4,
-        TensorDType.Float64 => 8,
+        TensorDType.Float32 or TensorDType.Int32 => 4,
+        TensorDType.Float64 or TensorDType.Int64 => 8,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 
@@ -35,8 +36,18 @@ internal static class TensorCodec
         TensorDType.BFloat16 => "bfloat16",
         TensorDType.Float32 => "float32",
         TensorDType.Float64 => "float64",
+        TensorDType.Int64 => "int64",
+        TensorDType.Int32 => "int32",
+        TensorDType.UInt8 => "uint8",
+        TensorDType.Bool => "bool",
         _ => dtype.ToString(),
     };
+
+    /// <summary>Integers and booleans: model inputs (token ids, masks), never features.</summary>
+    public static bool IsInteger(this TensorDType dtype) => dtype is TensorDType.Int64 or TensorDType.Int32 or TensorDType.UInt8 or TensorDType.Bool;
+
+    /// <summary>The largest integer magnitude a double holds exactly, and so the largest int64 a tensor may hold.</summary>
+    public const double MaxExactInteger = 9007199254740992; // 2^53
 
     public static string FormatShape(ReadOnlySpan<int> shape)
     {
@@ -60,7 +71,9 @@ internal static class TensorCodec
             rest /= shape[k];
         }
         string at = shape.Length == 0 ? "the scalar" : "[" + string.Join(", ", position) + "]";
-        return $"{NonFiniteName(value)} at {at} (flat index {flatIndex}); non-finite values are not allowed";
+        return double.IsFinite(value)
+            ? $"{value:R} at {at} (flat index {flatIndex}) is not a value its type holds here (bool: 0 or 1; int64: at most 2^53 in magnitude, the integers a double holds exactly)"
+            : $"{NonFiniteName(value)} at {at} (flat index {flatIndex}); non-finite values are not allowed";
     }
 
     /// <summary>Product of the dimensions, saturating at <see cref="long.MaxValue"/>.</summary>
@@ -83,8 +96,8 @@ internal static class TensorCodec
 
     /// <summary>
     /// Reads <c>destination.Length</c> little-endian elements of <paramref name="dtype"/> and converts
-    /// them exactly to double. Returns the index of the first NaN or infinity (reading stops at the
-    /// chunk holding it), or -1 when all values are finite. Throws <see cref="EndOfStreamException"/>
+    /// them exactly to double. Returns the index of the first value that is not allowed (reading stops at
+    /// the chunk holding it): NaN or infinity, an int64 beyond 2^53, a bool other than 0 or 1; or -1. Throws <see cref="EndOfStreamException"/>
     /// when the stream ends early.
     /// </summary>
     public static int ReadValues(Stream stream, TensorDType dtype, Span<double> destination)
@@ -115,7 +128,7 @@ internal static class TensorCodec
                 stream.ReadExactly(bytes);
                 var part = destination.Slice(done, n);
                 bool finite = BitConverter.IsLittleEndian ? Convert(dtype, bytes, part) : ConvertScalar(dtype, bytes, part);
-                if (!finite) return done + FirstNonFinite(part);
+                if (!finite) return done + FirstBad(dtype, bytes, part);
                 done += n;
             }
             return -1;
@@ -125,6 +138,29 @@ internal static class TensorCodec
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>The first value not allowed; an int64 is judged on its own bits (2^53 + 1 rounds to 2^53 as a double).</summary>
+    private static int FirstBad(TensorDType dtype, ReadOnlySpan<byte> bytes, ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (dtype == TensorDType.Int64 ? !ExactInt64(BinaryPrimitives.ReadInt64LittleEndian(bytes.Slice(8 * i))) : !Allowed(dtype, values[i])) return i;
+        return -1;
+    }
+
+    private static bool ExactInt64(long v) => v is >= -(1L << 53) and <= 1L << 53;
+
+    private static double ReadExactInt64(ReadOnlySpan<byte> bytes, ref bool allowed)
+    {
+        long v = BinaryPrimitives.ReadInt64LittleEndian(bytes);
+        allowed &= ExactInt64(v);
+        return v;
+    }
+
+    private static bool Allowed(TensorDType dtype, double v) => dtype switch
+    {
+        TensorDType.Bool => v is 0 or 1,
+        _ => double.IsFinite(v),
+    };
 
     private static int FirstNonFinite(ReadOnlySpan<double> values)
     {
@@ -155,6 +191,21 @@ internal static class TensorCodec
                 ArrayPool<float>.Shared.Return(singles);
                 break;
             }
+            case TensorDType.Int64:
+            {
+                var longs = MemoryMarshal.Cast<byte, long>(bytes);
+                TensorPrimitives.ConvertChecked(longs, dst);
+                return TensorPrimitives.Max(longs) <= 1L << 53 && TensorPrimitives.Min(longs) >= -(1L << 53);
+            }
+            case TensorDType.Int32:
+                TensorPrimitives.ConvertChecked(MemoryMarshal.Cast<byte, int>(bytes), dst);
+                return true;
+            case TensorDType.UInt8:
+                TensorPrimitives.ConvertChecked(bytes, dst);
+                return true;
+            case TensorDType.Bool:
+                TensorPrimitives.ConvertChecked(bytes, dst);
+                return TensorPrimitives.Max<double>(dst) <= 1;
             case TensorDType.BFloat16:
             {
                 uint[] bits = ArrayPool<uint>.Shared.Rent(dst.Length);
@@ -174,7 +225,7 @@ internal static class TensorCodec
     /// <summary>The plain conversion, element by element from little-endian bytes on any host; what the vectorised one is tested against.</summary>
     internal static bool ConvertScalar(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<double> dst)
     {
-        bool finite = true;
+        bool allowed = true;
         for (int i = 0; i < dst.Length; i++)
         {
             double v = dtype switch
@@ -182,12 +233,15 @@ internal static class TensorCodec
                 TensorDType.Float16 => (double)BinaryPrimitives.ReadHalfLittleEndian(bytes.Slice(2 * i)),
                 TensorDType.BFloat16 => BFloat16ToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(2 * i))),
                 TensorDType.Float32 => BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice(4 * i)),
+                TensorDType.Int64 => ReadExactInt64(bytes.Slice(8 * i), ref allowed),
+                TensorDType.Int32 => BinaryPrimitives.ReadInt32LittleEndian(bytes.Slice(4 * i)),
+                TensorDType.UInt8 or TensorDType.Bool => bytes[i],
                 _ => BinaryPrimitives.ReadDoubleLittleEndian(bytes.Slice(8 * i)),
             };
-            finite &= double.IsFinite(v);
+            allowed &= Allowed(dtype, v);
             dst[i] = v;
         }
-        return finite;
+        return allowed;
     }
 
     public static float BFloat16ToSingle(ushort bits) => BitConverter.UInt32BitsToSingle((uint)bits << 16);
@@ -238,7 +292,8 @@ internal static class TensorCodec
                 if (bad >= 0)
                 {
                     double v = src[bad];
-                    string why = double.IsFinite(v) ? $"{v:R} is out of the {Describe(dtype)} range" : $"{NonFiniteName(v)} cannot be stored";
+                    string why = !double.IsFinite(v) ? $"{NonFiniteName(v)} cannot be stored"
+                        : dtype.IsInteger() ? $"{v:R} does not fit {Describe(dtype)}" : $"{v:R} is out of the {Describe(dtype)} range";
                     throw new ArgumentException($"{what}: value at flat index {done + bad}: {why}", nameof(values));
                 }
                 stream.Write(bytes);
@@ -293,6 +348,30 @@ internal static class TensorCodec
                     BinaryPrimitives.WriteUInt16LittleEndian(dst.Slice(2 * i), b);
                 }
                 return -1;
+            case TensorDType.Int64 or TensorDType.Int32 or TensorDType.UInt8 or TensorDType.Bool:
+            {
+                var (min, max) = dtype switch
+                {
+                    TensorDType.Int64 => (-MaxExactInteger, MaxExactInteger),
+                    TensorDType.Int32 => (int.MinValue, int.MaxValue),
+                    TensorDType.UInt8 => (0d, 255d),
+                    _ => (0d, 1d),
+                };
+                int item = ItemSize(dtype);
+                for (int i = 0; i < src.Length; i++)
+                {
+                    double v = src[i];
+                    if (!(v >= min && v <= max && v == Math.Floor(v))) return i;
+                    var slot = dst.Slice(item * i, item);
+                    switch (dtype)
+                    {
+                        case TensorDType.Int64: BinaryPrimitives.WriteInt64LittleEndian(slot, (long)v); break;
+                        case TensorDType.Int32: BinaryPrimitives.WriteInt32LittleEndian(slot, (int)v); break;
+                        default: slot[0] = (byte)v; break;
+                    }
+                }
+                return -1;
+            }
             default:
                 throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype");
         }

@@ -10,8 +10,11 @@ namespace Prh.Alignment.Tests.IO;
 /// </summary>
 public sealed class BadFileTests
 {
-    /// <summary>Where the failure shows: the format reader itself (and so also FeatureFile.Load), or only FeatureFile.Load.</summary>
-    public enum Stage { Reader, Features }
+    /// <summary>
+    /// Where the failure shows: the format reader itself (and so also FeatureFile.Load), only FeatureFile.Load, or the
+    /// reader of a model input (integers: FeatureFile.Load refuses them as features before reading a value).
+    /// </summary>
+    public enum Stage { Reader, Features, Input }
 
     public sealed record BadCase(string FileName, Func<byte[]> Build, Stage Stage, params string[] Phrases);
 
@@ -31,8 +34,12 @@ public sealed class BadFileTests
         ["npy fortran order"] = new("a.npy", () => Npy(Dict("<f4", "(2, 2)", fortran: true), F32(1, 2, 3, 4)), Stage.Reader,
             "Fortran-order arrays are not supported (fortran_order: True)"),
         ["npy big endian"] = new("a.npy", () => Npy(Dict(">f4", "(2,)"), F32(1, 2)), Stage.Reader, "big-endian", "'>f4'"),
-        ["npy int32"] = new("a.npy", () => Npy(Dict("<i4", "(2,)"), new byte[8]), Stage.Reader, "unsupported dtype '<i4'"),
-        ["npy bool"] = new("a.npy", () => Npy(Dict("|b1", "(2,)"), new byte[2]), Stage.Reader, "unsupported dtype '|b1'"),
+        ["npy int32 features"] = new("a.npy", () => Npy(Dict("<i4", "(2, 2)"), new byte[16]), Stage.Features, "array holds int32 values; features must be floating point"),
+        ["npy bool features"] = new("a.npy", () => Npy(Dict("|b1", "(2, 2)"), new byte[4]), Stage.Features, "array holds bool values; features must be floating point"),
+        ["npy bool of 2"] = new("a.npy", () => Npy(Dict("|b1", "(2,)"), [0, 2]), Stage.Input, "2 at [1] (flat index 1) is not a value its type holds here"),
+        ["npy int64 beyond 2^53"] = new("a.npy", () => Npy(Dict("<i8", "(2,)"), [.. BitConverter.GetBytes(3L), .. BitConverter.GetBytes((1L << 53) + 1)]), Stage.Input,
+            "at [1] (flat index 1) is not a value its type holds here", "int64: at most 2^53"),
+        ["npy int16"] = new("a.npy", () => Npy(Dict("<i2", "(2,)"), new byte[4]), Stage.Reader, "unsupported dtype '<i2'"),
         ["npy complex"] = new("a.npy", () => Npy(Dict("<c8", "(2,)"), new byte[16]), Stage.Reader, "unsupported dtype '<c8'", "complex"),
         ["npy object"] = new("a.npy", () => Npy(Dict("|O", "(2,)"), new byte[16]), Stage.Reader, "unsupported dtype '|O'", "object arrays"),
         ["npy structured"] = new("a.npy", () => Npy("{'descr': [('a', '<f4'), ('b', '<f4')], 'fortran_order': False, 'shape': (2,), }", new byte[16]), Stage.Reader, "structured"),
@@ -62,12 +69,13 @@ public sealed class BadFileTests
         ["st absurd header length"] = new("a.safetensors", () => Safetensors("{}", [], headerLength: 1UL << 40), Stage.Reader, "header length 1099511627776 is absurd"),
         ["st invalid JSON"] = new("a.safetensors", () => Safetensors("{\"w\": {\"dtype\": \"F32\",", F32(1, 2)), Stage.Reader, "invalid JSON header"),
         ["st JSON array root"] = new("a.safetensors", () => Safetensors("[1, 2]", []), Stage.Reader, "expected a JSON object"),
-        ["st unsupported dtype I32"] = new("a.safetensors", () => Safetensors("{" + St("w", "I32", "[2]", 0, 8) + "}", new byte[8]), Stage.Reader, "tensor 'w'",
-            "unsupported dtype 'I32'"),
+        ["st I32 features"] = new("a.safetensors", () => Safetensors("{" + St("w", "I32", "[2, 1]", 0, 8) + "}", new byte[8]), Stage.Features, "tensor 'w' holds int32 values",
+            "features must be floating point"),
+        ["st unsupported dtype I16"] = new("a.safetensors", () => Safetensors("{" + St("w", "I16", "[2]", 0, 4) + "}", new byte[4]), Stage.Reader, "tensor 'w'",
+            "unsupported dtype 'I16'"),
         ["st unsupported dtype F8_E4M3"] = new("a.safetensors", () => Safetensors("{" + St("q", "F8_E4M3", "[2]", 0, 2) + "}", new byte[2]), Stage.Reader, "tensor 'q'",
             "unsupported dtype 'F8_E4M3'"),
-        ["st unsupported dtype BOOL"] = new("a.safetensors", () => Safetensors("{" + St("mask", "BOOL", "[2]", 0, 2) + "}", new byte[2]), Stage.Reader, "tensor 'mask'",
-            "unsupported dtype 'BOOL'"),
+        ["st BOOL features"] = new("a.safetensors", () => Safetensors("{" + St("mask", "BOOL", "[2, 1]", 0, 2) + "}", new byte[2]), Stage.Features, "tensor 'mask' holds bool values"),
         ["st missing data_offsets"] = new("a.safetensors", () => Safetensors("{\"w\": {\"dtype\": \"F32\", \"shape\": [2]}}", F32(1, 2)), Stage.Reader, "tensor 'w'",
             "missing 'data_offsets'"),
         ["st missing dtype"] = new("a.safetensors", () => Safetensors("{\"w\": {\"shape\": [2], \"data_offsets\": [0, 8]}}", F32(1, 2)), Stage.Reader, "tensor 'w'",
@@ -128,7 +136,7 @@ public sealed class BadFileTests
         using var dir = new TempDirectory();
         string path = c.FileName.Length == 0 ? dir.PathOf("does-not-exist.npy") : dir.Write(c.FileName, c.Build());
 
-        if (c.Stage == Stage.Reader)
+        if (c.Stage is Stage.Reader or Stage.Input)
         {
             var direct = Assert.Throws<TensorFileException>(() =>
             {
@@ -136,6 +144,7 @@ public sealed class BadFileTests
                 else SafetensorsFile.Read(path);
             });
             AssertMessage(direct, path, c.Phrases);
+            if (c.Stage == Stage.Input) return;
         }
         var viaFeatures = Assert.Throws<TensorFileException>(() => FeatureFile.Load(path));
         AssertMessage(viaFeatures, path, c.Phrases);

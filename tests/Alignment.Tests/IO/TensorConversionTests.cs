@@ -30,3 +30,48 @@ public sealed class TensorConversionTests
         Assert.Equal(item == 2, !allFinite); // the half types' patterns include infinities and NaNs; the floats chosen here do not
     }
 }
+
+/// <summary>Model inputs of integer and boolean types: written, read back exactly, refused where a value does not fit.</summary>
+public sealed class IntegerTensorTests
+{
+    [Theory]
+    [InlineData(TensorDType.Int64, ".npy")]
+    [InlineData(TensorDType.Int32, ".npy")]
+    [InlineData(TensorDType.UInt8, ".npy")]
+    [InlineData(TensorDType.Bool, ".npy")]
+    [InlineData(TensorDType.Int64, ".safetensors")]
+    [InlineData(TensorDType.Int32, ".safetensors")]
+    [InlineData(TensorDType.UInt8, ".safetensors")]
+    [InlineData(TensorDType.Bool, ".safetensors")]
+    public void Integer_tensors_round_trip_exactly(TensorDType dtype, string extension)
+    {
+        double[] values = dtype switch
+        {
+            TensorDType.Int64 => [0, 101, 30522, -7, 1L << 53, -(1L << 53)],
+            TensorDType.Int32 => [0, 101, int.MaxValue, int.MinValue, -7, 2],
+            TensorDType.UInt8 => [0, 1, 255, 128, 7, 3],
+            _ => [0, 1, 1, 0, 1, 0],
+        };
+        string path = Path.Combine(Directory.CreateTempSubdirectory("prh-int-").FullName, "ids" + extension);
+        if (extension == ".npy") NpyFile.Write(path, [2, 3], values, dtype);
+        else SafetensorsFile.Write(path, [("ids", [2, 3], values, dtype)]);
+        var tensor = extension == ".npy" ? NpyFile.Read(path) : Assert.Single(SafetensorsFile.Read(path));
+        Assert.Equal(dtype, tensor.SourceType);
+        Assert.Equal([2, 3], tensor.Shape);
+        Assert.Equal(values, tensor.Values);
+    }
+
+    [Theory]
+    [InlineData(TensorDType.Int32, 2.5, "2.5 does not fit int32")]
+    [InlineData(TensorDType.UInt8, 256, "256 does not fit uint8")]
+    [InlineData(TensorDType.Bool, 2, "2 does not fit bool")]
+    [InlineData(TensorDType.Int64, 9007199254740994, "does not fit int64")]
+    public void A_value_its_type_cannot_hold_is_refused_on_write_with_its_position(TensorDType dtype, double value, string phrase)
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("prh-int-").FullName, "bad.npy");
+        var e = Assert.Throws<ArgumentException>(() => NpyFile.Write(path, [3], [0, 1, value], dtype));
+        Assert.Contains("value at flat index 2", e.Message);
+        Assert.Contains(phrase, e.Message);
+        Assert.False(File.Exists(path));
+    }
+}

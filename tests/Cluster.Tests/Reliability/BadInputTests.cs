@@ -61,7 +61,7 @@ public sealed class BadInputTests(ITestOutputHelper output)
             "non-finite values are not allowed");
         yield return FeatureFile("npy-fortran", "fortran.npy", Npy("<f4", $"({N}, {Layers}, {Width})", values, fortran: true), "Fortran-order");
         yield return FeatureFile("npy-big-endian", "big.npy", Npy(">f4", $"({N}, {Layers}, {Width})", values), "big-endian");
-        yield return FeatureFile("npy-int", "int.npy", Npy("<i4", $"({N}, {Layers}, {Width})", values), "unsupported dtype '<i4'");
+        yield return FeatureFile("npy-int", "int.npy", Npy("<i4", $"({N}, {Layers}, {Width})", values), "array holds int32 values; features must be floating point");
         yield return FeatureFile("npy-header-length", "hlen.npy", [0x93, .. "NUMPY"u8, 1, 0, 0xff, 0xf0, .. new byte[100]], "header length 61695 exceeds");
         yield return FeatureFile("npy-trailing", "trailing.npy", Npy("<f4", $"({N}, {Layers}, {Width})", [.. values, 1, 2, 3, 4]), "4 trailing bytes");
         yield return FeatureFile("npy-not-a-dict", "list.npy", NpyHeader("[1, 2, 3]", []), "cannot parse header dict");
