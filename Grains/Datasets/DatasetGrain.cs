@@ -62,7 +62,7 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
             {
                 int row = t.Tensor.Values.Length / n;
                 return (t.Name, (int[])[count, .. t.Tensor.Shape[1..]], t.Tensor.Values.AsSpan(start * row, count * row).ToArray(),
-                    t.Tensor.SourceType == TensorDType.Float64 ? TensorDType.Float64 : TensorDType.Float32);
+                    t.Tensor.SourceType); // each input keeps its element type: token ids stay integers
             })));
             shards.Add(new Shard(await store.PutAsync(content), start, count));
         }
