@@ -1,18 +1,15 @@
-using System.Text.RegularExpressions;
 using Prh.Contracts;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
+using Prh.Extraction.Datasets;
 
 namespace Prh.Grains.Sweeps;
 
 /// <summary>What a sweep definition must satisfy before anything runs; every message names the field at fault.</summary>
-public static partial class SweepValidation
+public static class SweepValidation
 {
-    /// <summary>Ids and dataset names become grain keys and store names: letters, digits, '.', '_' and '-', starting with a letter or digit.</summary>
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-    private static partial Regex SafeName();
-
-    public static bool IsSafeName(string? name) => name is not null && SafeName().IsMatch(name) && !name.Contains("..");
+    /// <summary>Ids and dataset names become grain keys and store names: the rule of <see cref="SafeName"/>, which dataset sample ids share.</summary>
+    public static bool IsSafeName(string? name) => SafeName.IsSafe(name);
 
     /// <summary>The error for a name that starts like a stored blob's but is not one (never read as a file path).</summary>
     public static string NotABlob(string text) => $"'{text}' is not a blob reference (blob:sha256:<64 lower-case hex digits>:<length>)";
