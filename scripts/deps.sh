@@ -27,3 +27,21 @@ install_azurite() {
   done
   azurite_ok || { echo "could not install a working azurite@3.37.0 into .tools (npm install, 3 attempts)" >&2; return 1; }
 }
+
+# Tux Paint's stamps (Debian's tuxpaint-stamps-default, GPL-2: fetched here, never committed): real PNG
+# images with English captions for the dataset builder's tests, unpacked under .tools/tuxpaint/. The
+# package is unpacked beside its final place and moved there whole, so a half-done run is redone.
+install_tuxpaint_stamps() {
+  [ -d .tools/tuxpaint/usr/share/tuxpaint/stamps ] && return 0
+  local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  local work; work=$(mktemp -d) || return 1
+  ( cd "$work" && { apt-get download -qq tuxpaint-stamps-default >/dev/null 2>&1 \
+      || { $sudo apt-get update -qq && apt-get download -qq tuxpaint-stamps-default >/dev/null 2>&1; }; } ) \
+    && mkdir -p .tools && rm -rf .tools/tuxpaint.partial \
+    && dpkg-deb -x "$work"/tuxpaint-stamps-default_*.deb .tools/tuxpaint.partial \
+    && [ -d .tools/tuxpaint.partial/usr/share/tuxpaint/stamps ] \
+    && rm -rf .tools/tuxpaint && mv .tools/tuxpaint.partial .tools/tuxpaint
+  local status=$?
+  rm -rf "$work" .tools/tuxpaint.partial
+  [ $status -eq 0 ] || { echo "could not install tuxpaint-stamps-default into .tools/tuxpaint (apt-get download, dpkg-deb -x)" >&2; return 1; }
+}

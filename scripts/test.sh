@@ -4,10 +4,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages (OpenBLAS, redis-server, promtool, Chromium) and Azurite in .tools/: the real components the tests start.
+# Debian packages (OpenBLAS, redis-server, promtool, Chromium), Azurite in .tools/: the real components the tests start;
+# and Tux Paint's stamps in .tools/tuxpaint/, the real images and captions of the dataset builder's tests.
 . scripts/deps.sh
 install_debian_packages || exit 1
 install_azurite || exit 1
+install_tuxpaint_stamps || exit 1
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Deployment: renders every k8s/ overlay and validates it against the Kubernetes schemas and the

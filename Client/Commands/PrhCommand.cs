@@ -17,6 +17,7 @@ public static class PrhCommand
         root.Subcommands.Add(MatrixCommand.Build());
         root.Subcommands.Add(InspectCommand.Build());
         root.Subcommands.Add(ExtractCommand.Build());
+        root.Subcommands.Add(DatasetCommand.Build());
         root.Subcommands.Add(DemoCommand.Build());
         root.Subcommands.Add(SweepCommand.Build());
         root.Subcommands.Add(SiloCommand.Build());
