@@ -21,7 +21,7 @@ public static class SampleFile
         string full = Path.GetFullPath(path);
         string folder = Path.GetDirectoryName(full)!;
         var samples = new List<Sample>();
-        var lines = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lineOf = new Dictionary<string, int>(StringComparer.Ordinal);
         int number = 0;
         foreach (string line in ReadLines(path))
         {
@@ -35,8 +35,8 @@ public static class SampleFile
             string id = fields[0];
             if (!SafeName.IsSafe(id))
                 throw new ExtractionException($"{path}:{number}: sample id '{id}' is not a safe name ({SafeName.Rule}, starting with a letter or digit)");
-            if (!lines.TryAdd(id, number))
-                throw new ExtractionException($"{path}:{number}: sample id '{id}' appears twice (lines {lines[id]} and {number})");
+            if (!lineOf.TryAdd(id, number))
+                throw new ExtractionException($"{path}:{number}: sample id '{id}' appears twice (lines {lineOf[id]} and {number})");
             string? image = fields[1].Trim().Length == 0 ? null : Path.GetFullPath(Path.Combine(folder, fields[1]));
             string? caption = fields[2].Trim().Length == 0 ? null : fields[2];
             samples.Add(new Sample(number, id, image, caption));
