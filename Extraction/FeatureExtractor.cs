@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -186,7 +187,7 @@ public sealed class FeatureExtractor : IDisposable
 
         var results = new double[Layers.Count][];
         var widths = new int[Layers.Count];
-        var scratch = new double[Layers.Count][];
+        var tokenRows = new double[Layers.Count][]; // per layer, one token's row as doubles (mean pooling's scratch)
         int batch = SamplesPerRun(n);
         var buffers = feeds.Select(f => Feed.Allocate(f, batch)).ToArray();
         var preprocessNames = feeds.Where(f => f.ToPreprocess).Select(f => f.Input.Name).ToArray();
@@ -208,7 +209,7 @@ public sealed class FeatureExtractor : IDisposable
                     modelValues[i] = _fedBy[i] >= 0 ? preprocessed![_fedBy[i]] : values[feeds.FindIndex(f => !f.ToPreprocess && f.Input.Name == modelNames[i])];
                 using var outputs = _model.Run(modelNames, modelValues, outputNames);
                 for (int l = 0; l < outputNames.Length; l++)
-                    Pool(l, outputs[l], start, count, size, n, mask, maskTokens, results, widths, scratch);
+                    Pool(l, outputs[l], start, count, size, n, mask, maskTokens, results, widths, tokenRows);
             }
             finally
             {
@@ -417,7 +418,7 @@ public sealed class FeatureExtractor : IDisposable
     /// <paramref name="size"/> samples into rows start.. of its N x D result (<see cref="Pooling"/>).
     /// </summary>
     private void Pool(int l, OrtValue output, int start, int count, int size, int n, double[]? mask, int maskTokens, double[][] results, int[] widths,
-        double[][] scratch)
+        double[][] tokenRows)
     {
         string layer = Layers[l];
         if (!output.IsTensor)
@@ -449,21 +450,44 @@ public sealed class FeatureExtractor : IDisposable
             throw new ExtractionException(
                 $"{Source}: layer '{layer}' has {tokens} tokens ({shown}) but mask '{_options.MaskInput}' has {maskTokens}; pooling needs one mask value per token");
 
-        var values = scratch[l] is { } buffer && buffer.Length == sampleSize ? buffer : scratch[l] = new double[sampleSize];
-        var target = results[l];
+        var token = tokenRows[l] ??= new double[width];
+        var target = results[l].AsSpan(start * width, count * width);
+        var sampleMasks = mask is null || shape.Length != 3 ? default : mask.AsSpan(start * maskTokens, count * maskTokens);
+        // Float and double activations are pooled where ONNX Runtime wrote them; the 16-bit types are read as doubles first.
+        switch (info.ElementDataType)
+        {
+            case TensorElementType.Float:
+                PoolSamples<float>(output.GetTensorDataAsSpan<float>()[..(count * sampleSize)], shape.Length, tokens, width, sampleMasks, token, target, start);
+                break;
+            case TensorElementType.Double:
+                PoolSamples<double>(output.GetTensorDataAsSpan<double>()[..(count * sampleSize)], shape.Length, tokens, width, sampleMasks, token, target, start);
+                break;
+            default:
+                var values = new double[count * sampleSize];
+                ActivationValues.Copy(output, info.ElementDataType, 0, values, layer);
+                PoolSamples<double>(values, shape.Length, tokens, width, sampleMasks, token, target, start);
+                break;
+        }
+    }
+
+    /// <summary>Pools each sample of a run's activation (samples back to back) into its row of <paramref name="target"/>.</summary>
+    private void PoolSamples<T>(ReadOnlySpan<T> activation, int rank, int tokens, int width, ReadOnlySpan<double> masks, Span<double> token, Span<double> target,
+        int start) where T : unmanaged, INumber<T>
+    {
+        int count = target.Length / width, sampleSize = activation.Length / count;
+        int maskTokens = masks.IsEmpty ? 0 : masks.Length / count;
         for (int s = 0; s < count; s++)
         {
-            int sample = start + s;
-            var row = target.AsSpan(sample * width, width);
-            ActivationValues.Copy(output, info.ElementDataType, s * sampleSize, values, layer);
-            switch (shape.Length)
+            var values = activation.Slice(s * sampleSize, sampleSize);
+            var row = target.Slice(s * width, width);
+            switch (rank)
             {
                 case 2:
-                    values.CopyTo(row);
+                    TensorPrimitives.ConvertChecked(values, row);
                     break;
                 case 3:
-                    var sampleMask = mask is null ? default : mask.AsSpan(sample * maskTokens, maskTokens);
-                    if (!LayerPooling.Tokens(values, tokens, width, _options.Pooling, sampleMask, row)) throw NoValidToken(sample);
+                    if (!LayerPooling.Tokens(values, tokens, width, _options.Pooling, masks.Slice(s * maskTokens, maskTokens), token, row))
+                        throw NoValidToken(start + s);
                     break;
                 default:
                     LayerPooling.Spatial(values, width, sampleSize / width, _options.Pooling, row);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Prh.Extraction;
@@ -92,22 +93,24 @@ internal static class LayerPooling
 
     /// <summary>
     /// Pools one sample's [tokens, width] activation into <paramref name="row"/>; <paramref name="mask"/> is its
-    /// per-token mask, empty for none. False when the mask leaves no token to pool.
+    /// per-token mask, empty for none; <paramref name="token"/> is scratch of width doubles. False when the mask
+    /// leaves no token to pool.
     /// </summary>
-    public static bool Tokens(ReadOnlySpan<double> activation, int tokens, int width, Pooling pooling, ReadOnlySpan<double> mask, Span<double> row)
+    public static bool Tokens<T>(ReadOnlySpan<T> activation, int tokens, int width, Pooling pooling, ReadOnlySpan<double> mask, Span<double> token, Span<double> row)
+        where T : unmanaged, INumber<T>
     {
         bool masked = !mask.IsEmpty;
         switch (pooling)
         {
             case Pooling.First:
-                activation[..width].CopyTo(row);
+                TensorPrimitives.ConvertChecked(activation[..width], row);
                 return true;
             case Pooling.Last:
             {
                 int t = tokens - 1;
                 while (masked && t >= 0 && mask[t] == 0) t--;
                 if (t < 0) return false;
-                activation.Slice(t * width, width).CopyTo(row);
+                TensorPrimitives.ConvertChecked(activation.Slice(t * width, width), row);
                 return true;
             }
             default: // Mean
@@ -117,7 +120,8 @@ internal static class LayerPooling
                 for (int t = 0; t < tokens; t++)
                 {
                     if (masked && mask[t] == 0) continue;
-                    TensorPrimitives.Add(row, activation.Slice(t * width, width), row);
+                    TensorPrimitives.ConvertChecked(activation.Slice(t * width, width), token);
+                    TensorPrimitives.Add(row, token, row);
                     used++;
                 }
                 if (used == 0) return false;
@@ -127,13 +131,29 @@ internal static class LayerPooling
         }
     }
 
-    /// <summary>Pools one sample's [channels, positions] activation into <paramref name="row"/>, one value per channel.</summary>
-    public static void Spatial(ReadOnlySpan<double> activation, int channels, int positions, Pooling pooling, Span<double> row)
+    /// <summary>
+    /// Pools one sample's [channels, positions] activation into <paramref name="row"/>, one value per channel:
+    /// the maximum for <see cref="Pooling.SpatialMax"/>, else the mean. The sum runs in the activation's own
+    /// type over chunks of <see cref="SumChunk"/> positions (vectorised, and a float chunk's rounding stays near
+    /// 1e-7) and adds the chunks up in double; a ResNet's early layers are too large to convert to double first.
+    /// </summary>
+    public static void Spatial<T>(ReadOnlySpan<T> activation, int channels, int positions, Pooling pooling, Span<double> row)
+        where T : unmanaged, INumber<T>
     {
         for (int c = 0; c < channels; c++)
         {
             var plane = activation.Slice(c * positions, positions);
-            row[c] = pooling == Pooling.SpatialMax ? TensorPrimitives.Max(plane) : TensorPrimitives.Sum(plane) / positions;
+            if (pooling == Pooling.SpatialMax)
+            {
+                row[c] = double.CreateTruncating(TensorPrimitives.Max(plane));
+                continue;
+            }
+            double sum = 0;
+            for (int at = 0; at < positions; at += SumChunk)
+                sum += double.CreateTruncating(TensorPrimitives.Sum(plane.Slice(at, Math.Min(SumChunk, positions - at))));
+            row[c] = sum / positions;
         }
     }
+
+    private const int SumChunk = 512;
 }
