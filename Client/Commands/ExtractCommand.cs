@@ -6,9 +6,11 @@ namespace Prh.Client.Commands;
 
 /// <summary>
 /// <c>prh extract MODEL.onnx --input NAME=FILE ... (--layers T1,T2 | --layer-op OP) [--pool P]
-/// [--mask INPUT] [--batch B] --out FILE</c>: runs the model with ONNX Runtime on the inputs (axis 0
-/// = samples) and saves the chosen tensors, pooled per sample, as a feature file (N x L x D .npy
-/// when the layers share a width, else .safetensors layers.i).
+/// [--mask INPUT] [--batch B] [--preprocess PRE.onnx] --out FILE</c>: runs the model with ONNX Runtime on
+/// the inputs (axis 0 = samples), through the preprocessing model first when one is given, and saves the
+/// chosen tensors, pooled per sample, as a feature file (N x L x D .npy when the layers share a width,
+/// else .safetensors layers.i). A model whose inputs fix the batch axis needs no --batch: it runs batched
+/// where the axis can be made symbolic, one fixed-size batch at a time otherwise.
 /// </summary>
 internal static class ExtractCommand
 {
@@ -25,16 +27,25 @@ internal static class ExtractCommand
         var layerOp = new Option<string?>("--layer-op") { Description = "Extract the output of every node of this op type (e.g. Relu), in graph order" };
         var pool = new Option<string>("--pool")
         {
-            Description = "none, mean, first or last: how [batch, tokens, D] tensors become one vector per sample (2-D tensors are " +
-            "taken as they are)",
+            Description = "How a tensor becomes one vector per sample: none, mean, first or last for [batch, tokens, D] tensors; mean (= spatial_mean) " +
+            "or spatial_max for [batch, C, H, W] tensors; [batch, D] tensors are taken as they are",
             DefaultValueFactory = _ => "mean"
         };
         var mask = new Option<string?>("--mask") { Description = "The model input holding the [N, tokens] mask (non-zero = valid) that mean and last pooling respect" };
-        var batch = new Option<int>("--batch") { Description = "Samples per ONNX Runtime run", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch")
+        {
+            Description = "Samples per ONNX Runtime run (a model whose fixed batch axis cannot be made symbolic runs its fixed size)",
+            DefaultValueFactory = _ => 32,
+        };
+        var preprocess = new Option<string?>("--preprocess")
+        {
+            Description = "A preprocessing .onnx model run on the inputs first: its outputs feed the model's inputs of the same names (or its one output " +
+            "the model's one input)",
+        };
         var output = new Option<string>("--out") { Description = "Feature file to write (.npy or .safetensors)", Required = true };
         var command = new Command("extract", "Run an ONNX model on inputs and save chosen intermediate tensors, pooled per sample, as a feature file.")
         {
-            model, inputs, layers, layerOp, pool, mask, batch, output,
+            model, inputs, layers, layerOp, pool, mask, batch, preprocess, output,
         };
         command.SetAction(parse => CommandErrors.Run(() =>
         {
@@ -55,6 +66,8 @@ internal static class ExtractCommand
                 MaskInput = parse.GetValue(mask),
                 BatchSize = parse.GetValue(batch),
             };
+            if (parse.GetValue(preprocess) is { } preprocessPath)
+                options = options with { Preprocess = ReadModel(preprocessPath), PreprocessSource = preprocessPath };
             var tensors = ReadInputs(parse.GetValue(inputs)!);
             using var extractor = FeatureExtractor.FromFile(modelPath, options);
             // Refuse before the run what FeatureFile.Save would refuse after it.
@@ -67,10 +80,23 @@ internal static class ExtractCommand
             var widths = features.Layers.Select(l => l.Width).Distinct().ToList();
             Console.Out.WriteLine(
                 $"{modelPath}: {features.LayerCount} layers ({string.Join(", ", extractor.Layers)}) x {features.SampleCount} samples, " +
-                $"width {string.Join("/", widths)}, pool {PoolingNames.Name(options.Pooling)}, on {extractor.ExecutionProvider} -> {outPath}");
+                $"width {string.Join("/", widths)}, pool {PoolingNames.Name(options.Pooling)}, {extractor.Batch}, {extractor.SamplesPerRun(features.SampleCount)} samples per run, " +
+                $"on {extractor.ExecutionProvider} -> {outPath}");
             return 0;
         }));
         return command;
+    }
+
+    private static byte[] ReadModel(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ExtractionException($"{path}: cannot read the preprocessing model: {e.Message}", e);
+        }
     }
 
     /// <summary>NAME=FILE pairs, each file read as one tensor.</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using Prh.Extraction;
 using Prh.Extraction.Onnx;
 
 namespace Prh.Client.Commands;
@@ -8,7 +9,8 @@ namespace Prh.Client.Commands;
 /// <c>prh inspect MODEL.onnx [--json]</c>: the model's inputs, outputs and every intermediate tensor
 /// (node output, in graph order) with its op type, node and shape, the names <c>prh extract</c> takes.
 /// Shapes are ONNX Runtime's inference on the model with every tensor exposed (the file's
-/// value_info when ONNX Runtime cannot load it).
+/// value_info when ONNX Runtime cannot load it). A model whose inputs fix the sample axis gets a line
+/// saying how extraction runs it: "batch axis fixed at 1: made symbolic, runs batched" or "... runs 1 sample at a time".
 /// </summary>
 internal static class InspectCommand
 {
@@ -55,6 +57,20 @@ internal static class InspectCommand
         w.WriteStrings("opsets", m.Graph.Opsets);
         w.WriteString("producer", m.Graph.ProducerName);
         w.WriteString("shapes_from", m.ShapesFrom);
+        // How extraction runs the sample axis: {"fixed": 1 or null, "mode": "free" | "made_symbolic" | "fixed"}; null when ONNX Runtime cannot load the model.
+        w.WritePropertyName("batch_axis");
+        if (m.Batch is null)
+        {
+            w.WriteNullValue();
+        }
+        else
+        {
+            w.WriteStartObject();
+            if (m.Batch.FixedSize is { } size) w.WriteNumber("fixed", size);
+            else w.WriteNull("fixed");
+            w.WriteString("mode", m.Batch.Mode switch { BatchMode.Free => "free", BatchMode.MadeSymbolic => "made_symbolic", _ => "fixed" });
+            w.WriteEndObject();
+        }
         Values("inputs", m.Inputs);
         Values("outputs", m.Outputs);
         w.WriteArray("tensors", m.Tensors, (w, t) =>
@@ -75,6 +91,7 @@ internal static class InspectCommand
         var sb = new StringBuilder();
         string producer = m.Graph.ProducerName.Length > 0 ? $", producer {m.Graph.ProducerName}" : "";
         sb.AppendLine($"{path}: IR version {m.Graph.IrVersion}, opsets {string.Join(" ", m.Graph.Opsets)}{producer}");
+        if (m.Batch is { Mode: not BatchMode.Free } batch) sb.AppendLine(batch.ToString());
         void Values(string title, IReadOnlyList<OnnxValue> values)
         {
             sb.AppendLine($"{title}:");

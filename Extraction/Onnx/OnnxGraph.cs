@@ -153,6 +153,48 @@ public sealed class OnnxGraph
         return edited.ToByteArray();
     }
 
+    /// <summary>
+    /// The size the inputs fix the sample axis (axis 0) at, as exporters that traced one example write
+    /// it (ResNet18: [1, 3, 224, 224]); null when every input leaves it free (a symbolic name or no size).
+    /// Inputs that fix it at different sizes are an error naming them.
+    /// </summary>
+    public int? FixedBatch()
+    {
+        OnnxValue? first = null;
+        foreach (var input in Inputs)
+        {
+            if (input.Shape is not [var axis0, ..] || !int.TryParse(axis0, NumberStyles.None, CultureInfo.InvariantCulture, out _)) continue;
+            if (first is not null && first.Shape![0] != axis0)
+                throw new ExtractionException(
+                    $"{Source}: inputs fix the sample axis at different sizes: '{first.Name}' {first.ShapeText} and '{input.Name}' {input.ShapeText}; axis 0 of " +
+                        "every input must count the same samples");
+            first ??= input;
+        }
+        return first is null ? null : int.Parse(first.Shape![0], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// A copy in which the sample axis is the symbolic <paramref name="name"/> wherever <see cref="FixedBatch"/>
+    /// fixed it: axis 0 of the inputs (initializers excluded), the outputs and the value_info entries
+    /// declared with that size. Fields this reader does not model are kept. Nodes are not touched: a
+    /// Reshape to a constant shape still holds the old batch size, so the caller must check that the copy
+    /// runs a batch as it ran one sample (FeatureExtractor does).
+    /// </summary>
+    public OnnxGraph WithSymbolicBatch(string name = "batch")
+    {
+        if (FixedBatch() is not { } size) return this;
+        var edited = _model.Clone();
+        var graph = edited.Graph;
+        var initializers = new HashSet<string>(graph.Initializer.Select(t => t.Name), StringComparer.Ordinal);
+        foreach (var value in graph.Input.Where(v => !initializers.Contains(v.Name)).Concat(graph.Output).Concat(graph.ValueInfo))
+        {
+            if (value.Type?.TensorType?.Shape is not { Dim: [var axis0, ..] } || axis0.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue
+                || axis0.DimValue != size) continue;
+            axis0.DimParam = name;
+        }
+        return new OnnxGraph(edited, Source);
+    }
+
     /// <summary>The model's bytes, re-serialised (unknown fields included).</summary>
     public byte[] ToBytes() => _model.ToByteArray();
 

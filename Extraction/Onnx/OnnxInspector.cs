@@ -3,16 +3,20 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace Prh.Extraction.Onnx;
 
-/// <summary>What <c>prh inspect</c> shows: the graph's inputs, outputs and every intermediate tensor with its shape.</summary>
+/// <summary>
+/// What <c>prh inspect</c> shows: the graph's inputs, outputs and every intermediate tensor with its shape, and how
+/// extraction runs its sample axis (null when ONNX Runtime cannot load the model).
+/// </summary>
 public sealed record ModelInspection(
-    OnnxGraph Graph, IReadOnlyList<OnnxValue> Inputs, IReadOnlyList<OnnxValue> Outputs, IReadOnlyList<OnnxTensor> Tensors, string ShapesFrom);
+    OnnxGraph Graph, IReadOnlyList<OnnxValue> Inputs, IReadOnlyList<OnnxValue> Outputs, IReadOnlyList<OnnxTensor> Tensors, string ShapesFrom, BatchAxis? Batch);
 
 /// <summary>
 /// Finds every intermediate tensor's element type and shape by asking ONNX Runtime: the model is
 /// edited so every node output is a graph output, loaded into a CPU session (nothing is run), and
 /// each output's inferred type and shape (symbolic axes by name) read from its metadata. When ONNX
 /// Runtime cannot load the edited model (an op it lacks, say), the types and shapes the file records
-/// (value_info and the declared outputs) are shown instead, "?" where it records none.
+/// (value_info and the declared outputs) are shown instead, "?" where it records none. A model whose
+/// inputs fix the sample axis is also tried with it symbolic (<see cref="BatchAxis.Probe"/>).
 /// </summary>
 public static class OnnxInspector
 {
@@ -22,6 +26,7 @@ public static class OnnxInspector
     public static ModelInspection Inspect(OnnxGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        ModelInspection inspection;
         try
         {
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
@@ -35,12 +40,14 @@ public static class OnnxInspector
             var outputs = graph.Outputs.Select(v => session.OutputMetadata.TryGetValue(v.Name, out var meta) && meta.IsTensor
                 ? v with { ElementType = FeatureExtractor.TypeName(meta.ElementDataType), Shape = Shape(meta) }
                 : v).ToList();
-            return new ModelInspection(graph, inputs, outputs, tensors, FromOnnxRuntime);
+            inspection = new ModelInspection(graph, inputs, outputs, tensors, FromOnnxRuntime, null);
         }
         catch (OnnxRuntimeException)
         {
-            return new ModelInspection(graph, graph.Inputs, graph.Outputs, graph.Tensors, FromValueInfo);
+            return new ModelInspection(graph, graph.Inputs, graph.Outputs, graph.Tensors, FromValueInfo, null);
         }
+        // Probed outside the try: the model loads, so a failure here is a fault of its own, reported as such.
+        return inspection with { Batch = BatchAxis.Probe(graph) };
     }
 
     private static IReadOnlyList<string>? Shape(NodeMetadata meta)

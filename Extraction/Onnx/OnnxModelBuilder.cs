@@ -24,6 +24,18 @@ public sealed record ResidualBlock(DenseWeights Fc1, DenseWeights Fc2);
 public sealed record BuiltTokenModel(
     byte[] Bytes, int InputWidth, int Width, int Tokens, bool TokenIds, DenseWeights Embed, IReadOnlyList<ResidualBlock> Blocks);
 
+/// <summary>A 3 x 3 convolution's weights: W row-major [Out, In, 3, 3], B [Out]; stride 1, zero padding 1 (the output keeps H x W).</summary>
+public sealed record ConvWeights(int In, int Out, float[] W, float[] B)
+{
+    public const int Kernel = 3;
+}
+
+/// <summary>
+/// A model written by <see cref="OnnxModelBuilder.ConvNet"/>: the .onnx bytes, the input's channels and size, the
+/// sample axis the file fixes (null: symbolic) and the convolutions' weights, layer by layer.
+/// </summary>
+public sealed record BuiltConvNet(byte[] Bytes, int Channels, int Height, int Width, int? FixedBatch, IReadOnlyList<ConvWeights> Layers);
+
 /// <summary>
 /// Writes small, valid ONNX models (opset 17, IR version 8) with seeded float32 weights: Gaussian
 /// values scaled by 1/sqrt(fan_in) (biases by 0.1/sqrt(fan_in)), from <see cref="Random"/> seeded with
@@ -95,7 +107,7 @@ public static class OnnxModelBuilder
         if (tokenIds)
         {
             string table = g.Initializer("embed/table", [vocabOrInputWidth, width], embed.W);
-            string gathered = g.Node("Gather", "embed/gather", [table, "x"], ("axis", 0L));
+            string gathered = g.Node("Gather", "embed/gather", [table, "x"], Int("axis", 0));
             h = g.Node("Add", "embed/add", gathered, g.Initializer("embed/bias", [width], embed.B));
         }
         else
@@ -117,6 +129,74 @@ public static class OnnxModelBuilder
         g.Node("Identity", "y", h);
         g.Output("y", DataType.Float, Dim(BatchDim), Dim(tokens), Dim(width));
         return new BuiltTokenModel(g.Model(), vocabOrInputWidth, width, tokens, tokenIds, embed, blocks);
+    }
+
+    /// <summary>
+    /// A small convolutional net on input <c>x</c> [batch, channels, height, width] float: per layer i,
+    /// <c>conv{i}/conv</c> (3 x 3, stride 1, padding 1) and <c>conv{i}/relu</c>; then <c>pool</c>
+    /// (GlobalAveragePool, [batch, C, 1, 1]) and output <c>y</c> [batch, C], <c>pool</c> flattened.
+    /// With <paramref name="fixedBatch"/>, every sample axis the file declares (input, output and the
+    /// value_info it writes for each tensor) is that number, as exporters that traced one example write it.
+    /// With <paramref name="reshapeToFixedBatch"/> as well, <c>y</c> is a Reshape of <c>pool</c> to the
+    /// constant shape [fixedBatch, -1]: the batch size baked into a node, which a symbolic sample axis breaks.
+    /// </summary>
+    public static BuiltConvNet ConvNet(int channels, int height, int width, int[] layerChannels, int seed, int? fixedBatch = null, bool reshapeToFixedBatch = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(channels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentNullException.ThrowIfNull(layerChannels);
+        if (layerChannels.Length == 0 || layerChannels.Any(c => c <= 0))
+            throw new ArgumentException("a conv net needs at least one layer, each of positive width", nameof(layerChannels));
+        if (fixedBatch is <= 0) throw new ArgumentOutOfRangeException(nameof(fixedBatch), fixedBatch, "a fixed batch is at least 1");
+        if (reshapeToFixedBatch && fixedBatch is null)
+            throw new ArgumentException("a Reshape to the fixed batch needs a fixed batch", nameof(reshapeToFixedBatch));
+        var random = new Random(seed);
+        var g = new GraphBuilder("conv_net");
+        var batch = fixedBatch is { } size ? Dim(size) : Dim(BatchDim);
+        g.Input("x", DataType.Float, batch, Dim(channels), Dim(height), Dim(width));
+        var layers = new List<ConvWeights>();
+        string h = "x";
+        int c = channels;
+        for (int i = 0; i < layerChannels.Length; i++)
+        {
+            var conv = Conv(random, c, layerChannels[i]);
+            layers.Add(conv);
+            string w = g.Initializer($"conv{i}/weight", [conv.Out, conv.In, ConvWeights.Kernel, ConvWeights.Kernel], conv.W);
+            string b = g.Initializer($"conv{i}/bias", [conv.Out], conv.B);
+            h = g.Node("Conv", $"conv{i}/conv", [h, w, b], Ints("kernel_shape", ConvWeights.Kernel, ConvWeights.Kernel), Ints("pads", 1, 1, 1, 1),
+                Ints("strides", 1, 1));
+            g.Declare(h, batch, Dim(conv.Out), Dim(height), Dim(width));
+            h = g.Node("Relu", $"conv{i}/relu", h);
+            g.Declare(h, batch, Dim(conv.Out), Dim(height), Dim(width));
+            c = conv.Out;
+        }
+        h = g.Node("GlobalAveragePool", "pool", h);
+        g.Declare(h, batch, Dim(c), Dim(1), Dim(1));
+        if (reshapeToFixedBatch) g.Node("Reshape", "y", [h, g.Initializer("y/shape", [2], [(long)fixedBatch!, -1L])]);
+        else g.Node("Flatten", "y", [h], Int("axis", 1));
+        g.Output("y", DataType.Float, batch, Dim(c));
+        return new BuiltConvNet(g.Model(), channels, height, width, fixedBatch, layers);
+    }
+
+    private static ConvWeights Conv(Random random, int channelsIn, int channelsOut)
+    {
+        int fanIn = channelsIn * ConvWeights.Kernel * ConvWeights.Kernel;
+        var dense = Dense(random, fanIn, channelsOut);
+        // Dense draws W as [fanIn, Out]; a Conv weight is [Out, In, 3, 3]: the same draws, transposed.
+        var w = new float[dense.W.Length];
+        for (int o = 0; o < channelsOut; o++)
+            for (int k = 0; k < fanIn; k++) w[o * fanIn + k] = dense.W[k * channelsOut + o];
+        return new ConvWeights(channelsIn, channelsOut, w, dense.B);
+    }
+
+    private static AttributeProto Int(string name, long value) => new() { Name = name, I = value, Type = AttributeProto.Types.AttributeType.Int };
+
+    private static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
     }
 
     private static DenseWeights Dense(Random random, int fanIn, int fanOut, int? scaleFanIn = null)
@@ -162,6 +242,19 @@ public static class OnnxModelBuilder
         public void Output(string tensor, DataType type, params TensorShapeProto.Types.Dimension[] dims) =>
             _graph.Output.Add(ValueInfo(tensor, type, dims));
 
+        /// <summary>Records a float tensor's shape in the graph's value_info.</summary>
+        public void Declare(string tensor, params TensorShapeProto.Types.Dimension[] dims) =>
+            _graph.ValueInfo.Add(ValueInfo(tensor, DataType.Float, dims));
+
+        public string Initializer(string tensor, long[] dims, long[] values)
+        {
+            var t = new TensorProto { Name = tensor, DataType = (int)DataType.Int64 };
+            t.Dims.AddRange(dims);
+            t.Int64Data.AddRange(values);
+            _graph.Initializer.Add(t);
+            return tensor;
+        }
+
         public string Initializer(string tensor, long[] dims, float[] values)
         {
             var bytes = new byte[values.Length * sizeof(float)];
@@ -175,13 +268,12 @@ public static class OnnxModelBuilder
 
         public string Node(string opType, string output, params string[] inputs) => Node(opType, output, inputs, attributes: []);
 
-        public string Node(string opType, string output, string[] inputs, params (string Name, long Value)[] attributes)
+        public string Node(string opType, string output, string[] inputs, params AttributeProto[] attributes)
         {
             var node = new NodeProto { Name = output, OpType = opType };
             node.Input.AddRange(inputs);
             node.Output.Add(output);
-            foreach (var (attrName, value) in attributes)
-                node.Attribute.Add(new AttributeProto { Name = attrName, I = value, Type = AttributeProto.Types.AttributeType.Int });
+            node.Attribute.AddRange(attributes);
             _graph.Node.Add(node);
             return output;
         }

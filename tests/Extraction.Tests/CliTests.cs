@@ -55,6 +55,62 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_says_how_a_fixed_batch_axis_runs()
+    {
+        string symbolic = Write("fixed.onnx", OnnxModelBuilder.ConvNet(3, 5, 4, [4], seed: 21, fixedBatch: 1).Bytes);
+        string baked = Write("baked.onnx", OnnxModelBuilder.ConvNet(3, 5, 4, [4], seed: 21, fixedBatch: 1, reshapeToFixedBatch: true).Bytes);
+        string free = Write("free.onnx", ConvTests.Net.Bytes);
+
+        var text = PrhProcess.Run("inspect", symbolic);
+        Assert.True(text.ExitCode == 0, text.Stderr);
+        Assert.Contains("\nbatch axis fixed at 1: made symbolic, runs batched\n", text.Stdout);
+        Assert.Contains("x  float  [1, 3, 5, 4]", text.Stdout); // the file's own shapes are shown
+        var bakedText = PrhProcess.Run("inspect", baked);
+        Assert.Contains("\nbatch axis fixed at 1: runs 1 sample at a time\n", bakedText.Stdout);
+        var freeText = PrhProcess.Run("inspect", free);
+        Assert.DoesNotContain("batch axis", freeText.Stdout);
+
+        var json = PrhProcess.Run("inspect", baked, "--json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        var axis = json.Json.GetProperty("batch_axis");
+        Assert.Equal(1, axis.GetProperty("fixed").GetInt32());
+        Assert.Equal("fixed", axis.GetProperty("mode").GetString());
+        var freeAxis = PrhProcess.Run("inspect", free, "--json").Json.GetProperty("batch_axis");
+        Assert.Equal(JsonValueKind.Null, freeAxis.GetProperty("fixed").ValueKind);
+        Assert.Equal("free", freeAxis.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public void Extract_runs_resnet18_after_its_preprocessing_with_no_batch_option()
+    {
+        var pixels = ResNet18Tests.Images(2, seed: 9, scale: 256);
+        string images = WriteNpy("images.npy", pixels);
+        string output = Path.Combine(_dir, "resnet.safetensors");
+        var run = PrhProcess.Run("extract", ResNet18Tests.ModelPath, "--preprocess", ResNet18Tests.PreprocessPath, "--input", $"OriginalInput={images}",
+            "--layers", "ReLU253_Output_0,Pooling395_Output_0", "--pool", "spatial_max", "--out", output);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Contains("2 layers", run.Stdout);
+        Assert.Contains("pool spatial_max, batch axis fixed at 1: made symbolic, runs batched, 2 samples per run", run.Stdout);
+
+        using var extractor = new FeatureExtractor(File.ReadAllBytes(ResNet18Tests.ModelPath), new ExtractionOptions
+        {
+            Layers = LayerSelection.ByNames(["ReLU253_Output_0", "Pooling395_Output_0"]),
+            Pooling = Pooling.SpatialMax,
+            Preprocess = File.ReadAllBytes(ResNet18Tests.PreprocessPath),
+        });
+        var expected = extractor.Extract(new Dictionary<string, Tensor> { ["OriginalInput"] = pixels });
+        var written = FeatureFile.Load(output);
+        Assert.Equal([64, 512], written.Layers.Select(l => l.Width));
+        for (int l = 0; l < 2; l++)
+            Assert.Equal(expected.Layers[l].Data.Select(v => (double)(float)v), written.Layers[l].Data);
+
+        var unreadable = PrhProcess.Run("extract", ResNet18Tests.ModelPath, "--preprocess", Path.Combine(_dir, "absent.onnx"), "--input", $"OriginalInput={images}",
+            "--layers", "Pooling395_Output_0", "--out", output);
+        Assert.Equal(1, unreadable.ExitCode);
+        Assert.Contains("absent.onnx: cannot read the preprocessing model", unreadable.Stderr);
+    }
+
+    [Fact]
     public void Extract_writes_the_libraries_features_as_npy()
     {
         string model = Write("tokens.onnx", ExtractionTests.Tokens.Bytes);

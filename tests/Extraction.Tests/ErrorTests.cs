@@ -162,12 +162,55 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("choose a pooling", e.Message);
     }
 
+    [Theory]
+    [InlineData(Pooling.None)]
+    [InlineData(Pooling.First)]
+    [InlineData(Pooling.Last)]
+    public void Conv_layer_with_a_token_pooling(Pooling pooling)
+    {
+        var e = Fails(ConvTests.Net.Bytes, Layers("conv0/conv", "conv1/relu") with { Pooling = pooling }, ConvTests.Inputs());
+        Assert.Contains($"model.onnx: layer 'conv0/conv' has shape [batch, 4, 5, 4] (convolutional: [batch, channels, height, width]), which " +
+            $"{PoolingNames.Name(pooling)} pooling does not apply to", e.Message);
+        Assert.Contains("convolutional layers take mean (the same as spatial_mean) or spatial_max", e.Message);
+    }
+
+    [Theory]
+    [InlineData(Pooling.SpatialMean)]
+    [InlineData(Pooling.SpatialMax)]
+    public void Token_layer_with_a_spatial_pooling(Pooling pooling)
+    {
+        var e = Fails(ExtractionTests.Tokens.Bytes, Layers("block0/relu") with { Pooling = pooling }, ExtractionTests.TokenInputs());
+        Assert.Contains($"model.onnx: layer 'block0/relu' has shape [batch, 5, 6] (per token), which {PoolingNames.Name(pooling)} pooling does not apply to", e.Message);
+        Assert.Contains("[batch, tokens, D] layers take mean, first or last", e.Message);
+
+        // 2-D layers are taken as they are under every pooling.
+        using var extractor = new FeatureExtractor(ExtractionTests.Mlp.Bytes, Layers("layer1/relu") with { Pooling = pooling });
+        var expected = Reference.Mlp(ExtractionTests.Mlp, ExtractionTests.MlpInputs()["x"].Values, 13)["layer1/relu"];
+        Reference.AssertClose(Reference.Pool(expected, 1, Pooling.None, null), extractor.Extract(ExtractionTests.MlpInputs()).Layers[0].Data, "layer1/relu");
+    }
+
+    [Fact]
+    public void Inputs_that_fix_the_sample_axis_at_different_sizes()
+    {
+        var graph = new GraphProto { Name = "two" };
+        graph.Input.Add(OnnxModelBuilder.ValueInfo("a", DataType.Float, Dim(1), Dim(2)));
+        graph.Input.Add(OnnxModelBuilder.ValueInfo("b", DataType.Float, Dim(4), Dim(2)));
+        graph.Node.Add(new NodeProto { Name = "sum", OpType = "Add", Input = { "a", "b" }, Output = { "sum" } });
+        graph.Output.Add(OnnxModelBuilder.ValueInfo("sum", DataType.Float, Dim(4), Dim(2)));
+        var model = new ModelProto { IrVersion = 8, Graph = graph, OpsetImport = { new OperatorSetIdProto { Domain = "", Version = 17 } } };
+        var e = Fails(model.ToByteArray(), Layers("sum"), new());
+        Assert.Contains("model.onnx: inputs fix the sample axis at different sizes: 'a' [1, 2] and 'b' [4, 2]", e.Message);
+    }
+
     [Fact]
     public void Bad_batch_size_and_pooling_names()
     {
         var e = Fails(ExtractionTests.Mlp.Bytes, Layers("y") with { BatchSize = 0 }, ExtractionTests.MlpInputs());
         Assert.Contains("batch size", e.Message);
-        Assert.Contains("'median'", Assert.Throws<ExtractionException>(() => PoolingNames.Parse("median")).Message);
+        Assert.Contains("'median'; expected none, mean, first, last, spatial_mean or spatial_max",
+            Assert.Throws<ExtractionException>(() => PoolingNames.Parse("median")).Message);
+        Assert.Equal(Pooling.SpatialMax, PoolingNames.Parse(" Spatial_Max "));
+        Assert.All(Enum.GetValues<Pooling>(), p => Assert.Equal(p, PoolingNames.Parse(PoolingNames.Name(p))));
         Assert.Contains("'y' is listed more than once", Assert.Throws<ExtractionException>(() => LayerSelection.ByNames(["y", "y"])).Message);
     }
 

@@ -105,6 +105,33 @@ public sealed class OnnxGraphTests
     }
 
     [Fact]
+    public void Symbolic_batch_edits_axis_0_of_inputs_outputs_and_value_info_and_keeps_the_rest()
+    {
+        // The fixed conv net, plus an IR 3 style initializer listed as an input, [1]: a weight, not a batch.
+        var model = ModelProto.Parser.ParseFrom(OnnxModelBuilder.ConvNet(3, 5, 4, [4], seed: 21, fixedBatch: 1).Bytes);
+        model.Graph.Input.Add(OnnxModelBuilder.ValueInfo("scale", TensorProto.Types.DataType.Float, new TensorShapeProto.Types.Dimension { DimValue = 1 }));
+        model.Graph.Initializer.Add(new TensorProto { Name = "scale", DataType = (int)TensorProto.Types.DataType.Float, Dims = { 1 }, FloatData = { 2f } });
+        var graph = OnnxGraph.Parse(WithForeignFields(model.ToByteArray()), "fixed.onnx");
+        Assert.Equal(1, graph.FixedBatch());
+
+        var symbolic = graph.WithSymbolicBatch();
+        Assert.Null(symbolic.FixedBatch());
+        Assert.Equal("fixed.onnx", symbolic.Source);
+        Assert.Equal(["batch", "3", "5", "4"], symbolic.Inputs.Single().Shape);
+        Assert.Equal(["batch", "4"], symbolic.Outputs.Single().Shape);
+        var edited = symbolic.Model.Graph;
+        Assert.Equal(["conv0/conv", "conv0/relu", "pool"], edited.ValueInfo.Select(v => v.Name));
+        Assert.All(edited.ValueInfo, v => Assert.Equal("batch", v.Type.TensorType.Shape.Dim[0].DimParam));
+        Assert.Equal(1, edited.Input.Single(i => i.Name == "scale").Type.TensorType.Shape.Dim[0].DimValue);
+        Assert.Equal(graph.Model.Graph.Node, edited.Node);
+        Assert.Contains(LengthDelimitedFields(symbolic.ToBytes()), f => f.Field == 14);
+        // The original is untouched, and a model with a free axis comes back as it is.
+        Assert.Equal("1", graph.Inputs.Single().Shape![0]);
+        var free = OnnxGraph.Parse(ExtractionTests.Mlp.Bytes);
+        Assert.Same(free, free.WithSymbolicBatch());
+    }
+
+    [Fact]
     public void Unknown_tensor_names_are_refused_with_a_hint()
     {
         var graph = OnnxGraph.Parse(ExtractionTests.Mlp.Bytes, "mlp.onnx");

@@ -89,6 +89,64 @@ internal static class Reference
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="x"/>: [n, Channels, Height, Width]; per sample, each conv{i}/conv and conv{i}/relu as
+    /// [C x H x W] row-major, and pool (each channel's mean of the last relu) as [C].
+    /// </summary>
+    public static Dictionary<string, double[][]> Conv(BuiltConvNet model, double[] x, int n)
+    {
+        var result = new Dictionary<string, double[][]>();
+        void Put(string name, int sample, double[] value)
+        {
+            if (!result.TryGetValue(name, out var rows)) result[name] = rows = new double[n][];
+            rows[sample] = value;
+        }
+        int height = model.Height, width = model.Width, plane = height * width;
+        for (int s = 0; s < n; s++)
+        {
+            double[] h = x.AsSpan(s * model.Channels * plane, model.Channels * plane).ToArray();
+            for (int l = 0; l < model.Layers.Count; l++)
+            {
+                var c = model.Layers[l];
+                var conv = new double[c.Out * plane];
+                for (int o = 0; o < c.Out; o++)
+                    for (int y = 0; y < height; y++)
+                        for (int xx = 0; xx < width; xx++)
+                        {
+                            double sum = c.B[o];
+                            for (int i = 0; i < c.In; i++)
+                                for (int ky = 0; ky < 3; ky++)
+                                    for (int kx = 0; kx < 3; kx++)
+                                    {
+                                        int yy = y + ky - 1, xi = xx + kx - 1;
+                                        if (yy < 0 || yy >= height || xi < 0 || xi >= width) continue; // zero padding
+                                        sum += c.W[((o * c.In + i) * 3 + ky) * 3 + kx] * h[i * plane + yy * width + xi];
+                                    }
+                            conv[o * plane + y * width + xx] = sum;
+                        }
+                Put($"conv{l}/conv", s, conv);
+                h = conv.Select(v => Math.Max(0, v)).ToArray();
+                Put($"conv{l}/relu", s, h);
+            }
+            Put("pool", s, SpatialPool([h], plane, Pooling.SpatialMean));
+        }
+        return result;
+    }
+
+    /// <summary>Pools per-sample [C x positions] activations over the positions, into N x C: the channel's mean, or its max for SpatialMax.</summary>
+    public static double[] SpatialPool(double[][] activations, int positions, Pooling pooling)
+    {
+        int n = activations.Length, channels = activations[0].Length / positions;
+        var result = new double[n * channels];
+        for (int s = 0; s < n; s++)
+            for (int c = 0; c < channels; c++)
+            {
+                var plane = activations[s].Skip(c * positions).Take(positions);
+                result[s * channels + c] = pooling == Pooling.SpatialMax ? plane.Max() : plane.Average();
+            }
+        return result;
+    }
+
     /// <summary>Pools per-sample [T x D] activations as the extractor documents, into N x D.</summary>
     public static double[] Pool(double[][] activations, int tokens, Pooling pooling, double[]? mask)
     {
