@@ -14,7 +14,18 @@ namespace Prh.Grains;
 /// </summary>
 internal static class Refusals
 {
-    public static bool IsInputFault(Exception e) => e is AlignmentException or TensorFileException or ExtractionException;
+    public static bool IsInputFault(Exception e) => InputFault(e) is not null;
+
+    /// <summary>
+    /// The engine's report of bad input in <paramref name="e"/>: itself, or the first found inside it where
+    /// parallel work (Parallel.For, Task.WhenAll) wrapped it in an AggregateException.
+    /// </summary>
+    public static Exception? InputFault(Exception e) => e switch
+    {
+        AlignmentException or TensorFileException or ExtractionException => e,
+        AggregateException aggregate => aggregate.Flatten().InnerExceptions.Select(InputFault).FirstOrDefault(f => f is not null),
+        _ => null,
+    };
 
     /// <summary>Runs engine work; bad input it reports becomes a refusal with the message, prefixed by <paramref name="subject"/> when given.</summary>
     public static T Engine<T>(Func<T> work, string? subject = null)
@@ -23,9 +34,9 @@ internal static class Refusals
         {
             return work();
         }
-        catch (Exception e) when (IsInputFault(e))
+        catch (Exception e) when (InputFault(e) is { } fault)
         {
-            throw new RefusalException(subject is null ? e.Message : $"{subject}: {e.Message}");
+            throw new RefusalException(subject is null ? fault.Message : $"{subject}: {fault.Message}");
         }
     }
 }

@@ -3,6 +3,7 @@ using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
 using Prh.Contracts;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction;
@@ -36,30 +37,42 @@ internal static class DemoCommand
             var definition = WriteZoo(folder, n);
             Console.Out.WriteLine($"demo: {definition.Models.Count} ONNX models in 2 families over N = {n} inputs, under {folder}");
 
-            await using var cluster = await ClusterConnection.Embedded(Path.Combine(folder, "data"));
-            var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
-            await sweep.SubmitAsync(definition);
-            SweepStatus status;
-            while (!(status = await sweep.GetStatusAsync()).IsFinished) await Task.Delay(200);
-            Console.Out.WriteLine($"sweep {status.Id}: {status.Phase.ToString().ToLowerInvariant()}, {status.LayerPairsScored} layer pairs scored");
-            foreach (var extraction in status.Extractions) Console.Out.WriteLine($"  extracted {SweepStatusText.Extraction(extraction)}");
-            if (status.Phase != SweepPhase.Completed) throw new RefusalException(string.Join("; ", SweepStatusText.Errors(status)));
-
-            var results = await sweep.GetResultsAsync();
-            await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(results[0].Models, results) + "\n");
-            foreach (var matrix in results)
-            {
-                Console.Out.WriteLine();
-                Console.Out.Write(SweepResults.Table(matrix));
-                await File.WriteAllTextAsync(Path.Combine(folder, $"{matrix.Metric.Key}.csv"), SweepResults.Csv(matrix));
-                HeatmapPlot.Save(matrix, Path.Combine(folder, $"{matrix.Metric.Key}.png"));
-            }
+            var results = await RunAsync(definition, folder);
             Console.Out.WriteLine();
             foreach (var matrix in results) Console.Out.WriteLine(WidthTrend(matrix));
             Console.Out.WriteLine($"\nwrote results.json and, per metric, a .csv and a .png heatmap in {folder}");
             return 0;
         }));
+        command.Subcommands.Add(RealDemoCommand.Build());
         return command;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="definition"/> on an embedded silo whose store is under <paramref name="folder"/>,
+    /// prints how each model was extracted and each matrix, and writes results.json and per metric a .csv
+    /// and a .png heatmap there; a sweep that does not complete is a refusal with its errors.
+    /// </summary>
+    internal static async Task<IReadOnlyList<MetricMatrix>> RunAsync(SweepDefinition definition, string folder)
+    {
+        await using var cluster = await ClusterConnection.Embedded(Path.Combine(folder, "data"));
+        var sweep = cluster.Client.GetGrain<ISweepGrain>(definition.Name);
+        await sweep.SubmitAsync(definition);
+        SweepStatus status;
+        while (!(status = await sweep.GetStatusAsync()).IsFinished) await Task.Delay(200);
+        Console.Out.WriteLine($"sweep {status.Id}: {status.Phase.ToString().ToLowerInvariant()}, {status.LayerPairsScored} layer pairs scored");
+        foreach (var extraction in status.Extractions) Console.Out.WriteLine($"  extracted {SweepStatusText.Extraction(extraction)}");
+        if (status.Phase != SweepPhase.Completed || status.ModelErrors.Count > 0) throw new RefusalException(string.Join("; ", SweepStatusText.Errors(status)));
+
+        var results = await sweep.GetResultsAsync();
+        await File.WriteAllTextAsync(Path.Combine(folder, "results.json"), SweepResults.Json(results[0].Models, results) + "\n");
+        foreach (var matrix in results)
+        {
+            Console.Out.WriteLine();
+            Console.Out.Write(SweepResults.Table(matrix));
+            await File.WriteAllTextAsync(Path.Combine(folder, $"{matrix.Metric.Key}.csv"), SweepResults.Csv(matrix));
+            HeatmapPlot.Save(matrix, Path.Combine(folder, $"{matrix.Metric.Key}.png"));
+        }
+        return results;
     }
 
     /// <summary>Alignment of neighbouring widths in the MLP family: it grows with width.</summary>
@@ -128,7 +141,7 @@ internal static class DemoCommand
         NpyFile.Write(inputs["mask"], [n, Tokens], mask);
 
         var metrics = new List<MetricSpec> { MetricSpec.Parse("mutual_knn@10"), MetricSpec.Parse("cka"), MetricSpec.Parse("unbiased_cka"), MetricSpec.Parse("cknna@10") };
-        var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, inputs, ShardSize: Math.Max(16, n / 4));
+        var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, new DatasetSource(inputs), ShardSize: Math.Max(16, n / 4));
         File.WriteAllLines(Path.Combine(folder, "sweep.yaml"),
         [
             $"name: {definition.Name}", $"dataset: {definition.Dataset}", $"shard_size: {definition.ShardSize}", "inputs:",

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Storage;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction;
@@ -17,13 +18,19 @@ namespace Prh.Client.Sweeps;
 /// models:
 ///   - id: dinov2_b
 ///     features: path/to/dinov2_b.npy      # relative to the spec's folder
+///     samples: path/to/dinov2_b.ids.txt    # its rows' sample ids, checked against the dataset's
 ///   - id: mlp_w256
 ///     onnx: models/mlp_w256.onnx           # features extracted on the silos, over the dataset's inputs
 ///     layers: [layer0/relu, layer1/relu]   # or layer_op: Relu
-///     pool: none                           # none, mean (over mask = 1), first, last
+///     pool: none                           # none, mean (over mask = 1), first, last; spatial_mean, spatial_max
 ///     mask: mask                           # the input pooling reads; inputs: {x: tokens} maps model inputs
+///     preprocess: models/prep.onnx         # run on the dataset inputs before the model
 /// inputs:                                  # the dataset's input tensors (first axis = sample)
 ///   x: data/x.npy
+/// samples: data/samples.txt                # their sample ids (prh dataset build writes them)
+/// build:                                   # or: build the inputs on the silos from raw samples
+///   samples: samples.tsv                   # id, image path, caption per line
+///   image_size: 224                        # also normalize: false, vocab: vocab.txt, max_tokens: 64
 /// shard_size: 256                          # samples per extraction shard
 /// metrics:
 ///   - name: mutual_knn
@@ -36,8 +43,9 @@ namespace Prh.Client.Sweeps;
 /// </summary>
 public static class SweepSpecFile
 {
-    private static readonly string[] SpecKeys = ["name", "dataset", "models", "metrics", "inputs", "shard_size"];
-    private static readonly string[] ModelKeys = ["id", "features", "onnx", "layers", "layer_op", "pool", "mask", "inputs"];
+    private static readonly string[] SpecKeys = ["name", "dataset", "models", "metrics", "inputs", "samples", "build", "shard_size"];
+    private static readonly string[] ModelKeys = ["id", "features", "samples", "onnx", "layers", "layer_op", "pool", "mask", "inputs", "preprocess"];
+    private static readonly string[] BuildKeys = ["samples", "image_size", "normalize", "vocab", "max_tokens"];
     private static readonly string[] MetricKeys = ["name", "topk", "kernel_metric", "rbf_sigma", "cca_dim"];
 
     public static SweepDefinition Load(string path)
@@ -60,14 +68,30 @@ public static class SweepSpecFile
             string id = m.Required("id");
             string? features = m.Text("features"), onnx = m.Text("onnx");
             if (string.IsNullOrWhiteSpace(features) == string.IsNullOrWhiteSpace(onnx)) throw m.Error($"{m.Field} ('{id}') needs either features or onnx");
-            if (!string.IsNullOrWhiteSpace(features)) return new ModelDefinition(id, Resolve(features, message => m.Error("features", message)));
+            string? samples = PathOf(m, "samples");
+            if (!string.IsNullOrWhiteSpace(features)) return new ModelDefinition(id, Resolve(features, message => m.Error("features", message)), Samples: samples);
             return new ModelDefinition(id, null, new OnnxSource(
                 Resolve(onnx!, message => m.Error("onnx", message)),
                 m.Texts("layers"),
                 m.Text("layer_op"),
                 Pool(m),
                 m.Text("mask"),
-                m.Names("inputs")?.ToDictionary(e => e.Name, e => e.Value)));
+                m.Names("inputs")?.ToDictionary(e => e.Name, e => e.Value),
+                PathOf(m, "preprocess")), samples);
+        }
+
+        // A file a key names, resolved against the spec's folder; null when the key is absent.
+        string? PathOf(Mapping m, string key) => m.Text(key) is { } file ? Resolve(file, message => m.Error(key, message)) : null;
+
+        DatasetSource? Data()
+        {
+            var files = spec.Names("inputs")?.ToDictionary(e => e.Name, e => Resolve(e.Value, message => spec.Error(e.Node, $"inputs.{e.Name}: {message}")));
+            var build = spec.Child("build", BuildKeys) is { } b
+                ? new DatasetBuild(PathOf(b, "samples") ?? throw b.Error("'build.samples' is required"), b.Int("image_size") ?? 224, b.Bool("normalize") ?? true,
+                    PathOf(b, "vocab"), b.Int("max_tokens") ?? 64)
+                : null;
+            string? samples = PathOf(spec, "samples");
+            return files is null && build is null && samples is null ? null : new DatasetSource(files, build, samples);
         }
 
         // Parsed here, once: the definition carries the engine's pooling and metric types.
@@ -101,7 +125,7 @@ public static class SweepSpecFile
             spec.Required("dataset"),
             spec.List("models").Select((node, i) => Model(new Mapping(path, node, $"models[{i}]", ModelKeys))).ToList(),
             spec.List("metrics").Select((node, i) => Metric(new Mapping(path, node, $"metrics[{i}]", MetricKeys))).ToList(),
-            spec.Names("inputs")?.ToDictionary(e => e.Name, e => Resolve(e.Value, message => spec.Error(e.Node, $"inputs.{e.Name}: {message}"))),
+            Data(),
             spec.Int("shard_size") ?? 256);
     }
 
@@ -198,6 +222,13 @@ public static class SweepSpecFile
                 ? $"expected a whole number, got '{text}'"
                 : $"expected a number, got '{text}'");
         }
+
+        public bool? Bool(string key) => Scalar(key, "true or false") is not { } text ? null
+            : bool.TryParse(text, out bool value) ? value
+            : throw Error(key, $"expected true or false, got '{text}'");
+
+        /// <summary>A nested mapping (its keys checked likewise); null when the key is absent.</summary>
+        public Mapping? Child(string key, string[] keys) => Has(key) ? new Mapping(_path, _values[key], Of(key), keys) : null;
 
         public double? Double(string key) => Scalar(key, "a number") is not { } text ? null
             : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value

@@ -17,10 +17,18 @@ public interface IDatasetGrain : IGrainWithStringKey
     Task<int?> GetSampleCountAsync();
 
     /// <summary>
-    /// The dataset's inputs (input name to a .npy or .safetensors file or a stored blob, first axis = sample)
-    /// cut into shards of <paramref name="shardSize"/> samples, each stored once, in sample order. Cut on the
-    /// first request for these sources and shard size, and found again after; a source file that changed is read again.
+    /// The dataset's inputs (read from files, or built from raw samples) cut into shards of
+    /// <paramref name="shardSize"/> samples, each stored once, in sample order. Cut on the first request for
+    /// these sources and shard size, and found again after; a source file that changed is read again. The
+    /// inputs' sample ids (a samples file, or a build's ids) are checked against the dataset's.
     /// </summary>
     [Alias("GetShards")]
-    Task<IReadOnlyList<Shard>> GetShardsAsync(IReadOnlyDictionary<string, string> inputs, int shardSize);
+    Task<IReadOnlyList<Shard>> GetShardsAsync(DatasetSource source, int shardSize);
+
+    /// <summary>
+    /// Checks a samples file (one id per line; a path or stored blob) of <paramref name="who"/> against the
+    /// dataset's sample ids, which the first list given sets; a different set or order is refused with its first difference.
+    /// </summary>
+    [Alias("CheckSamples")]
+    Task CheckSamplesAsync(string who, string samplesFile);
 }

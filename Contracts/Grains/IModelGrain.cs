@@ -1,3 +1,4 @@
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
 
@@ -12,13 +13,13 @@ public interface IModelGrain : IGrainWithStringKey
     Task<StoredFeatures> ImportAsync(string featuresPath);
 
     /// <summary>
-    /// Starts extracting features with an ONNX model over the dataset's inputs (input name to file) cut in
-    /// shards of <paramref name="shardSize"/>, unless the same extraction is already under way; returns at once
+    /// Starts extracting features with an ONNX model over the dataset's inputs cut in shards of
+    /// <paramref name="shardSize"/>, unless the same extraction is already under way; returns at once
     /// a ticket naming it (equal requests get equal tickets, so sweeps sharing a model share its extraction).
     /// Follow it with <see cref="GetExtractionAsync"/>.
     /// </summary>
     [Alias("StartExtraction")]
-    Task<string> StartExtractionAsync(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize);
+    Task<string> StartExtractionAsync(OnnxSource source, DatasetSource data, int shardSize);
 
     /// <summary>The extraction's progress, or null when this activation has none by that ticket (the silo it ran on went away).</summary>
     [Alias("GetExtraction")]

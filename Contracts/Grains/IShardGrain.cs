@@ -11,7 +11,10 @@ namespace Prh.Contracts.Grains;
 [Alias("prh.IShardGrain")]
 public interface IShardGrain : IGrainWithStringKey
 {
-    /// <summary>The model's features over this shard's samples: found when stored, extracted otherwise (tried again while a silo fails under it).</summary>
+    /// <summary>
+    /// The model's features over this shard's samples, after the stored <paramref name="preprocess"/> model where there
+    /// is one: found when stored, extracted otherwise (tried again while a silo fails under it).
+    /// </summary>
     [Alias("Extract")]
-    Task<ShardOutput> ExtractAsync(BlobRef model, OnnxSource source);
+    Task<ShardOutput> ExtractAsync(BlobRef model, OnnxSource source, BlobRef? preprocess);
 }

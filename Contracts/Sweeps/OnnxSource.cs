@@ -4,8 +4,9 @@ namespace Prh.Contracts.Sweeps;
 
 /// <summary>
 /// An ONNX model and what to take from it: layers by tensor name or every output of one operator
-/// type, the pooling of 3-D activations, the input holding the token mask, and which dataset input
-/// feeds each model input (by default the dataset input of the same name).
+/// type, the pooling of 3-D and 4-D activations, the input holding the token mask, which dataset input
+/// feeds each model input (by default the dataset input of the same name), and a preprocessing ONNX
+/// model (path or stored blob) run on the dataset inputs before it.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.OnnxSource")]
 public sealed record OnnxSource(
@@ -14,10 +15,11 @@ public sealed record OnnxSource(
     [property: Id(2)] string? LayerOp = null,
     [property: Id(3)] Pooling Pool = Pooling.Mean,
     [property: Id(4)] string? Mask = null,
-    [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null)
+    [property: Id(5)] IReadOnlyDictionary<string, string>? Inputs = null,
+    [property: Id(6)] string? Preprocess = null)
 {
     public bool Equals(OnnxSource? other) => other is not null && Path == other.Path && LayerOp == other.LayerOp && Pool == other.Pool && Mask == other.Mask
-        && (Layers ?? []).SequenceEqual(other.Layers ?? []) && Contents.SameMap(Inputs, other.Inputs);
+        && (Layers ?? []).SequenceEqual(other.Layers ?? []) && Contents.SameMap(Inputs, other.Inputs) && Preprocess == other.Preprocess;
 
     public override int GetHashCode() => HashCode.Combine(Path, LayerOp, Pool, Mask);
 

@@ -1,12 +1,12 @@
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Datasets;
 
 namespace Prh.Contracts.Sweeps;
 
 /// <summary>
 /// A sweep as submitted: every model of one dataset scored against every other with each metric.
 /// Paths are absolute (the client resolves them against the spec's folder). ONNX models run over the
-/// dataset's <see cref="Inputs"/> (input name to a .npy/.safetensors file, first axis = sample) in
-/// shards of <see cref="ShardSize"/> samples.
+/// dataset's inputs (<see cref="Data"/>) in shards of <see cref="ShardSize"/> samples.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("prh.SweepDefinition")]
 public sealed record SweepDefinition(
@@ -14,12 +14,12 @@ public sealed record SweepDefinition(
     [property: Id(1)] string Dataset,
     [property: Id(2)] IReadOnlyList<ModelDefinition> Models,
     [property: Id(3)] IReadOnlyList<MetricSpec> Metrics,
-    [property: Id(4)] IReadOnlyDictionary<string, string>? Inputs = null,
+    [property: Id(4)] DatasetSource? Data = null,
     [property: Id(5)] int ShardSize = 256)
 {
     /// <summary>Equal by content (lists and maps compared element by element), so a resubmitted sweep is recognised.</summary>
     public bool Equals(SweepDefinition? other) => other is not null && Name == other.Name && Dataset == other.Dataset
-        && Models.SequenceEqual(other.Models) && Metrics.SequenceEqual(other.Metrics) && Contents.SameMap(Inputs, other.Inputs) && ShardSize == other.ShardSize;
+        && Models.SequenceEqual(other.Models) && Metrics.SequenceEqual(other.Metrics) && Data == other.Data && ShardSize == other.ShardSize;
 
     public override int GetHashCode() => HashCode.Combine(Name, Dataset, Models.Count, Metrics.Count, ShardSize);
 }

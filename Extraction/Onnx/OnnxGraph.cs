@@ -195,6 +195,61 @@ public sealed class OnnxGraph
         return new OnnxGraph(edited, Source);
     }
 
+    /// <summary>
+    /// A copy whose one input is multiplied by <paramref name="factor"/> before anything reads it: a model that
+    /// expects pixels in [0, 255] (ResNetPreprocess) fed pixels in [0, 1]. The input keeps its name, type and
+    /// shape; its readers read <c>{input}/scaled</c>, a Mul node placed first.
+    /// </summary>
+    public OnnxGraph WithScaledInput(float factor)
+    {
+        var edited = _model.Clone();
+        var graph = edited.Graph;
+        var initializers = new HashSet<string>(graph.Initializer.Select(t => t.Name), StringComparer.Ordinal);
+        var inputs = graph.Input.Where(v => !initializers.Contains(v.Name)).ToList();
+        if (inputs.Count != 1)
+            throw new ExtractionException($"{Source}: scaling the input needs a model with one input; it has {inputs.Count} ({string.Join(", ", inputs.Select(i => i.Name))})");
+        string input = inputs[0].Name, scaled = $"{input}/scaled", factorName = $"{input}/scale";
+        foreach (var node in graph.Node)
+            for (int k = 0; k < node.Input.Count; k++)
+                if (node.Input[k] == input) node.Input[k] = scaled;
+        var scale = new TensorProto { Name = factorName, DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(BitConverter.GetBytes(factor)) };
+        graph.Initializer.Add(scale);
+        var mul = new NodeProto { Name = scaled, OpType = "Mul" };
+        mul.Input.AddRange([input, factorName]);
+        mul.Output.Add(scaled);
+        graph.Node.Insert(0, mul);
+        return new OnnxGraph(edited, Source);
+    }
+
+    /// <summary>
+    /// A copy in which the values of every float initializer of more than one element (weights, biases, batch-norm
+    /// statistics) are shuffled within that tensor by a permutation drawn from <paramref name="seed"/>: each
+    /// tensor keeps its shape and its distribution of values, and the network loses what training put in the
+    /// arrangement. The untrained baseline of the paper's comparisons, deterministic per seed.
+    /// </summary>
+    public OnnxGraph WithShuffledWeights(int seed)
+    {
+        var edited = _model.Clone();
+        var random = new Random(seed);
+        foreach (var tensor in edited.Graph.Initializer.Where(t => t.DataType == (int)DataType.Float))
+        {
+            if (tensor.RawData.Length > sizeof(float))
+            {
+                var values = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.RawData.ToByteArray()).ToArray();
+                random.Shuffle(values);
+                tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+            else if (tensor.FloatData.Count > 1)
+            {
+                var values = tensor.FloatData.ToArray();
+                random.Shuffle(values);
+                tensor.FloatData.Clear();
+                tensor.FloatData.AddRange(values);
+            }
+        }
+        return new OnnxGraph(edited, Source);
+    }
+
     /// <summary>The model's bytes, re-serialised (unknown fields included).</summary>
     public byte[] ToBytes() => _model.ToByteArray();
 

@@ -179,6 +179,35 @@ public static class OnnxModelBuilder
         return new BuiltConvNet(g.Model(), channels, height, width, fixedBatch, layers);
     }
 
+    /// <summary>
+    /// An image preprocessing model: input <c>pixels</c> [batch, 3, height, width] float (RGB in [0, 1], the
+    /// sizes free), optionally resized bilinearly to <paramref name="resize"/> (Resize with sizes built from the
+    /// input's own batch and channels), then normalised per channel: output <c>image</c> = (pixels - mean) / std.
+    /// What a network trained on normalised images expects, run by the silos before it (a model's <c>preprocess</c>).
+    /// </summary>
+    public static byte[] ImagePreprocess(float[] mean, float[] std, (int Height, int Width)? resize = null)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(std);
+        if (mean.Length != 3 || std.Length != 3) throw new ArgumentException("a mean and a std per RGB channel");
+        if (std.Any(v => !(v > 0))) throw new ArgumentOutOfRangeException(nameof(std), "std must be positive");
+        var g = new GraphBuilder("image_preprocess");
+        g.Input("pixels", DataType.Float, Dim(BatchDim), Dim(3), Dim("height"), Dim("width"));
+        string h = "pixels";
+        if (resize is var (height, width))
+        {
+            if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(resize), resize, "a positive size");
+            string shape = g.Node("Shape", "resize/input_shape", h);
+            string leading = g.Node("Slice", "resize/batch_channels", shape, g.Initializer("resize/start", [1], [0L]), g.Initializer("resize/end", [1], [2L]));
+            string sizes = g.Node("Concat", "resize/sizes", [leading, g.Initializer("resize/size", [2], [(long)height, width])], Int("axis", 0));
+            h = g.Node("Resize", "resize", [h, "", "", sizes], new AttributeProto { Name = "mode", S = ByteString.CopyFromUtf8("linear"), Type = AttributeProto.Types.AttributeType.String });
+        }
+        h = g.Node("Sub", "centred", h, g.Initializer("mean", [1, 3, 1, 1], mean));
+        g.Node("Div", "image", h, g.Initializer("std", [1, 3, 1, 1], std));
+        g.Output("image", DataType.Float, Dim(BatchDim), Dim(3), resize is var (oh, _) ? Dim(oh) : Dim("height"), resize is var (_, ow) ? Dim(ow) : Dim("width"));
+        return g.Model();
+    }
+
     private static ConvWeights Conv(Random random, int channelsIn, int channelsOut)
     {
         int fanIn = channelsIn * ConvWeights.Kernel * ConvWeights.Kernel;

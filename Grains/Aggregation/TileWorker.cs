@@ -123,7 +123,7 @@ public sealed class TileWorker
         catch (Exception e) when (Refusals.IsInputFault(e) || SiloFailures.IsRefusal(e))
         {
             _logger.LogWarning(e, "job {Job} refused", job.Id);
-            return new JobOutcome(job.Id, Silo, Error: e.Message, Refused: true);
+            return new JobOutcome(job.Id, Silo, Error: (Refusals.InputFault(e) ?? e).Message, Refused: true);
         }
         catch (Exception e)
         {

@@ -3,6 +3,7 @@ using Prh.Contracts;
 using Prh.Contracts.Datasets;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Storage;
+using Prh.Extraction.Datasets;
 using Prh.Grains.Storage;
 
 namespace Prh.Grains.Datasets;
@@ -15,11 +16,17 @@ public sealed class DatasetState
 
     /// <summary>The shards cut so far, by their sources (each input's name, source and <see cref="SourceStamp"/>) and shard size.</summary>
     [Id(2)] public Dictionary<string, List<Shard>> Shards { get; set; } = [];
+
+    /// <summary>The dataset's sample ids, in order, once a samples file, a build or a model's features named them; and who did.</summary>
+    [Id(3)] public List<string>? SampleIds { get; set; }
+    [Id(4)] public string? SamplesSource { get; set; }
 }
 
 /// <summary>
-/// A dataset: its N (the first model registered sets it, every other model must match it) and its inputs,
-/// read once and cut into content-named shards that every ONNX model of the dataset shares.
+/// A dataset: its N (the first model registered sets it, every other model must match it), its sample ids
+/// (the first list given sets them; every later list must be the same samples in the same order), and its
+/// inputs, read once (or built from raw samples) and cut into content-named shards that every ONNX model of
+/// the dataset shares.
 /// </summary>
 public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistentState<DatasetState> state, IBlobStore store) : Grain, IDatasetGrain
 {
@@ -39,17 +46,48 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
 
     public Task<int?> GetSampleCountAsync() => Task.FromResult(state.State.SampleCount);
 
-    public async Task<IReadOnlyList<Shard>> GetShardsAsync(IReadOnlyDictionary<string, string> inputs, int shardSize)
+    public async Task CheckSamplesAsync(string who, string samplesFile)
+    {
+        string text;
+        try
+        {
+            text = BlobRef.TryParseUri(samplesFile, out var blob)
+                ? System.Text.Encoding.UTF8.GetString(await store.GetAsync(blob))
+                : await File.ReadAllTextAsync(samplesFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RefusalException($"{who}: cannot read its samples file {samplesFile}: {e.Message}");
+        }
+        await RecordSamples(who, samplesFile, SampleIds.Parse(samplesFile, text));
+    }
+
+    /// <summary>Sets the dataset's sample ids from the first list given; refuses any other list with its first difference.</summary>
+    private async Task RecordSamples(string who, string source, IReadOnlyList<string> ids)
+    {
+        if (state.State.SampleIds is { } recorded)
+        {
+            if (SampleIds.Difference(recorded, ids) is { } difference)
+                throw new RefusalException($"{who}: {source} does not list dataset '{this.GetPrimaryKeyString()}''s samples: {difference} " +
+                    $"(its samples were set by {state.State.SamplesSource})");
+            return;
+        }
+        if (state.State.SampleCount is { } n && n != ids.Count)
+            throw new RefusalException($"{who}: {source} lists {ids.Count} samples but dataset '{this.GetPrimaryKeyString()}' has N = {n}");
+        state.State.SampleIds = [.. ids];
+        state.State.SamplesSource = $"{who} ({source})";
+        await state.WriteStateAsync();
+    }
+
+    public async Task<IReadOnlyList<Shard>> GetShardsAsync(DatasetSource source, int shardSize)
     {
         if (shardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {shardSize}");
-        if (inputs.Count == 0) throw new RefusalException($"dataset '{this.GetPrimaryKeyString()}' has no inputs for its ONNX models");
-        var ordered = inputs.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-        string key = ContentKey.Of(ordered.Select(p
-            => $"{p.Key}={p.Value}@{SourceStamp.Of(p.Value)}").Append(shardSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (source.IsEmpty) throw new RefusalException($"dataset '{this.GetPrimaryKeyString()}' has no inputs for its ONNX models");
+        if (source.Samples is { } samples) await CheckSamplesAsync("the dataset's inputs", samples);
+        string key = ContentKey.Of(Stamps(source).Append(shardSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (state.State.Shards.TryGetValue(key, out var known) && await AllStored(known)) return known;
 
-        var tensors = new List<(string Name, Tensor Tensor)>();
-        foreach (var (name, source) in ordered) tensors.Add((name, await ReadInput(name, source)));
+        var tensors = source.Build is { } build ? await Build(build) : await Read(source.Files!);
         int n = tensors[0].Tensor.Shape[0];
         foreach (var (name, tensor) in tensors)
             if (tensor.Shape[0] != n)
@@ -76,6 +114,31 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
         foreach (var shard in shards)
             if (!await store.ExistsAsync(shard.Inputs)) return false;
         return true;
+    }
+
+    /// <summary>Each source file with its <see cref="SourceStamp"/>: the shards cut from them are found again while none changed.</summary>
+    /// <remarks>A build's sources are its samples file, its vocabulary and every image the file names.</remarks>
+    private static IEnumerable<string> Stamps(DatasetSource source) =>
+        source.Build is { } build
+            ? new[] { build.Samples, build.Vocab }.OfType<string>()
+                .Concat(Refusals.Engine(() => SampleFile.Read(build.Samples)).Select(s => s.ImagePath).OfType<string>())
+                .Select(f => $"{f}@{SourceStamp.Of(f)}").Append(build.ToString())
+            : source.Files!.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}@{SourceStamp.Of(p.Value)}");
+
+    /// <summary>The inputs built from raw samples, here on the silo, as <c>prh dataset build</c> builds them; the samples' ids become the dataset's.</summary>
+    private async Task<List<(string Name, Tensor Tensor)>> Build(DatasetBuild build)
+    {
+        var options = new DatasetOptions { ImageSize = build.ImageSize, Normalize = build.Normalize, VocabularyPath = build.Vocab, MaxTokens = build.MaxTokens };
+        var built = await Task.Run(() => Refusals.Engine(() => DatasetBuilder.Build(build.Samples, options), $"dataset build {build.Samples}"));
+        await RecordSamples("the dataset's build", build.Samples, built.Ids);
+        return built.Tensors.Select(t => (t.Name, t)).ToList();
+    }
+
+    private async Task<List<(string Name, Tensor Tensor)>> Read(IReadOnlyDictionary<string, string> files)
+    {
+        var tensors = new List<(string Name, Tensor Tensor)>();
+        foreach (var (name, file) in files.OrderBy(p => p.Key, StringComparer.Ordinal)) tensors.Add((name, await ReadInput(name, file)));
+        return tensors;
     }
 
     /// <summary>A dataset input: a .npy file, a .safetensors file (its one tensor, or the one of the input's name), or a stored blob of either.</summary>

@@ -45,23 +45,23 @@ public sealed class ModelGrain(
 
     private string Dataset => this.GetPrimaryKeyString().Split('/')[0];
 
-    public async Task<string> StartExtractionAsync(OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    public async Task<string> StartExtractionAsync(OnnxSource source, DatasetSource data, int shardSize)
     {
-        string ticket = ContentKey.Of(source.Path, source.Selection, string.Join(",", datasetInputs.OrderBy(p => p.Key, StringComparer.Ordinal)), shardSize);
+        string ticket = ContentKey.Of(source.Path, source.Selection, source.Preprocess, data.Description, shardSize);
         // Joined while under way, and once done as long as its features are still stored; run again otherwise.
         if (_extractions.TryGetValue(ticket, out var known)
             && (!known.Task.IsCompleted || known.Progress.Features is { } done && await store.ExistsAsync(done.Blob)))
             return ticket;
         var run = new ExtractionRun();
         _extractions[ticket] = run;
-        run.Task = Extract(run, source, datasetInputs, shardSize);
+        run.Task = Extract(run, source, data, shardSize);
         return ticket;
     }
 
     public Task<ExtractionProgress?> GetExtractionAsync(string ticket) =>
         Task.FromResult(_extractions.TryGetValue(ticket, out var run) ? run.Progress : null);
 
-    private async Task Extract(ExtractionRun run, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    private async Task Extract(ExtractionRun run, OnnxSource source, DatasetSource data, int shardSize)
     {
         using var span = PrhTelemetry.Source.StartActivity("prh.model.extract");
         span?.SetTag("prh.model", this.GetPrimaryKeyString());
@@ -71,14 +71,14 @@ public sealed class ModelGrain(
             StoredFeatures features;
             try
             {
-                features = await ExtractOnce(run, source, datasetInputs, shardSize);
+                features = await ExtractOnce(run, source, data, shardSize);
             }
             catch (Exception e) when (SiloFailures.Find<LostBlobException>(e) is not null)
             {
                 // The store discarded a corrupt model, shard or output when it was read: a second round puts the
                 // model again, has the dataset cut its shards again and re-runs the shards whose outputs are gone.
                 run.Progress = run.Progress with { ShardsDone = 0 };
-                features = await ExtractOnce(run, source, datasetInputs, shardSize);
+                features = await ExtractOnce(run, source, data, shardSize);
             }
             state.State.Features = features;
             state.State.Source = source.Path;
@@ -97,23 +97,30 @@ public sealed class ModelGrain(
         }
     }
 
-    private async Task<StoredFeatures> ExtractOnce(ExtractionRun run, OnnxSource source, IReadOnlyDictionary<string, string> datasetInputs, int shardSize)
+    private async Task<StoredFeatures> ExtractOnce(ExtractionRun run, OnnxSource source, DatasetSource data, int shardSize)
     {
-        var model = BlobRef.TryParseUri(source.Path, out var stored) ? stored : await store.PutAsync(await ReadFile(source.Path));
-        if (!await store.ExistsAsync(model)) throw new RefusalException($"{source.Path} is not in the store {store.Description}");
-        var shards = await GrainFactory.GetGrain<IDatasetGrain>(Dataset).GetShardsAsync(datasetInputs, shardSize);
+        var model = await Stored(source.Path);
+        var preprocess = source.Preprocess is { } path ? await Stored(path) : null;
+        var shards = await GrainFactory.GetGrain<IDatasetGrain>(Dataset).GetShardsAsync(data, shardSize);
         run.Progress = run.Progress with { ShardCount = shards.Count };
 
         var sites = new HashSet<ExtractionSite>();
         var outputs = await Task.WhenAll(shards.Select(async shard =>
         {
-            var output = await GrainFactory.GetGrain<IShardGrain>(shard.GrainKey(Dataset)).ExtractAsync(model, source);
+            var output = await GrainFactory.GetGrain<IShardGrain>(shard.GrainKey(Dataset)).ExtractAsync(model, source, preprocess);
             lock (sites) sites.Add(new ExtractionSite(output.ExecutionProvider, output.Silo));
             run.Progress = run.Progress with { ShardsDone = run.Progress.ShardsDone + 1, Sites = sites.ToList() };
             return output;
         }));
         var (features, content) = await Join(outputs);
         return features with { Blob = await store.PutAsync(content) };
+    }
+
+    /// <summary>An ONNX model file put into the store, or a stored one checked to be there.</summary>
+    private async Task<BlobRef> Stored(string path)
+    {
+        var blob = BlobRef.TryParseUri(path, out var stored) ? stored : await store.PutAsync(await ReadFile(path));
+        return await store.ExistsAsync(blob) ? blob : throw new RefusalException($"{path} is not in the store {store.Description}");
     }
 
     private static async Task<byte[]> ReadFile(string path)

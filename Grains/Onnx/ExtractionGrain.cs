@@ -55,9 +55,9 @@ public sealed class ExtractionGrain(OnnxSessions sessions, IBlobStore store, ILo
             PrhTelemetry.ExtractedSamples.Add(result.Features.SampleCount);
             PrhTelemetry.ExtractionSeconds.Record(watch.Elapsed.TotalSeconds);
         }
-        catch (Exception e) when (Refusals.IsInputFault(e))
+        catch (Exception e) when (Refusals.InputFault(e) is { } fault)
         {
-            throw new RefusalException(e.Message);
+            throw new RefusalException(fault.Message);
         }
         var output = await store.PutAsync(await Task.Run(() => Encode(result.Features)));
         var index = new Index(output, result.Provider, silo.SiloAddress.ToString());

@@ -10,7 +10,7 @@ using Prh.Grains.Storage;
 namespace Prh.Grains.Onnx;
 
 /// <summary>
-/// Per silo: one ONNX Runtime session per model and selection (layers, pooling, mask), created on first use and
+/// Per silo: one ONNX Runtime session per model, selection (layers, pooling, mask) and preprocessing model, created on first use and
 /// reused by every shard; runs a shard's extraction on the thread pool and counts the shards it ran.
 /// </summary>
 public sealed class OnnxSessions(IBlobStore store, ILogger<OnnxSessions> logger) : IDisposable
@@ -42,16 +42,19 @@ public sealed class OnnxSessions(IBlobStore store, ILogger<OnnxSessions> logger)
     private Task<(FeatureExtractor, SemaphoreSlim)> Session(ShardRequest request)
     {
         var source = request.Source;
-        string key = $"{request.Model.Sha256}\n{source.Selection}";
+        string key = $"{request.Model.Sha256}\n{source.Selection}\n{request.Preprocess?.Sha256}";
         return _sessions.GetOrAdd(key, _ => new Lazy<Task<(FeatureExtractor, SemaphoreSlim)>>(async () =>
         {
             byte[] model = await store.GetAsync(request.Model);
+            byte[]? preprocess = request.Preprocess is { } blob ? await store.GetAsync(blob) : null;
             var options = new ExtractionOptions
             {
                 Layers = source.Layers is { Count: > 0 } names ? LayerSelection.ByNames(names)
                     : LayerSelection.ByOp(source.LayerOp ?? throw new RefusalException($"{source.Path}: give layers or layer_op")),
                 Pooling = source.Pool,
                 MaskInput = source.Mask,
+                Preprocess = preprocess,
+                PreprocessSource = source.Preprocess ?? "preprocessing model",
             };
             var extractor = await Task.Run(() => new FeatureExtractor(model, options, source.Path));
             logger.LogInformation("ONNX session for {Model} on {Provider}", source.Path, extractor.ExecutionProvider);

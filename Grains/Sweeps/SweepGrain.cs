@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using Prh.Contracts;
 using Prh.Contracts.Aggregation;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
@@ -180,31 +181,12 @@ public sealed class SweepGrain(
                 importing?.SetTag("prh.sweep", this.GetPrimaryKeyString());
                 importing?.SetTag("prh.models", definition.Models.Count);
                 // A few models at once (each import reads, checks and hashes a file; an extraction fans out over shards).
-                var waiting = definition.Models.Where(m => !state.State.Imported.ContainsKey(m.Id) && !state.State.Failed.ContainsKey(m.Id));
-                foreach (var wave in waiting.Chunk(ImportsAtOnce))
-                {
-                    var imported = await Task.WhenAll(wave.Select(async model =>
-                    {
-                        try
-                        {
-                            return (model, Features: await Import(model, definition), Error: (string?)null);
-                        }
-                        catch (Exception e)
-                        {
-                            importing.Fail(e);
-                            return (model, Features: (StoredFeatures?)null, Error: e.Message);
-                        }
-                    }));
-                    foreach (var (model, features, error) in imported)
-                    {
-                        if (features is not null) state.State.Imported[model.Id] = features;
-                        else
-                        {
-                            state.State.Failed[model.Id] = error!;
-                        }
-                    }
-                    await Save();
-                }
+                // The first model imported sets the dataset's N and sample ids, so models go one at a time until one is
+                // imported: the definition's order decides which, not a race.
+                var waiting = definition.Models.Where(m => !state.State.Imported.ContainsKey(m.Id) && !state.State.Failed.ContainsKey(m.Id)).ToList();
+                int alone = 0;
+                while (alone < waiting.Count && state.State.Imported.Count == 0) await ImportWave(definition, [waiting[alone++]], importing);
+                foreach (var wave in waiting.Skip(alone).Chunk(ImportsAtOnce)) await ImportWave(definition, wave, importing);
                 if (state.State.Imported.Count == 0) throw new RefusalException("no model could be imported");
                 state.State.Phase = SweepPhase.Scoring;
                 await Save();
@@ -290,18 +272,43 @@ public sealed class SweepGrain(
         }
     }
 
+    /// <summary>Imports the models of <paramref name="wave"/> at once and records each one's features or error.</summary>
+    private async Task ImportWave(SweepDefinition definition, IReadOnlyList<ModelDefinition> wave, System.Diagnostics.Activity? importing)
+    {
+        var imported = await Task.WhenAll(wave.Select(async model =>
+        {
+            try
+            {
+                return (model, Features: await Import(model, definition), Error: (string?)null);
+            }
+            catch (Exception e)
+            {
+                importing.Fail(e);
+                return (model, Features: (StoredFeatures?)null, Error: e.Message);
+            }
+        }));
+        foreach (var (model, features, error) in imported)
+        {
+            if (features is not null) state.State.Imported[model.Id] = features;
+            else state.State.Failed[model.Id] = error!;
+        }
+        await Save();
+    }
+
     private async Task<StoredFeatures> Import(ModelDefinition model, SweepDefinition definition)
     {
         var grain = GrainFactory.GetGrain<IModelGrain>($"{definition.Dataset}/{model.Id}");
         var info = model.Onnx is { } onnx ? await Extract(grain, model.Id, onnx, definition) : await Call(() => grain.ImportAsync(model.Features!));
-        await Call(() => GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset).RegisterAsync(model.Id, info.SampleCount));
+        var dataset = GrainFactory.GetGrain<IDatasetGrain>(definition.Dataset);
+        await Call(() => dataset.RegisterAsync(model.Id, info.SampleCount));
+        if (model.Samples is { } samples) await Call(() => dataset.CheckSamplesAsync($"model '{model.Id}'", samples));
         return info;
     }
 
     /// <summary>Starts the model's extraction and polls it, keeping a line of progress for the status.</summary>
     private async Task<StoredFeatures> Extract(IModelGrain grain, string id, OnnxSource onnx, SweepDefinition definition)
     {
-        var inputs = definition.Inputs ?? new Dictionary<string, string>();
+        var inputs = definition.Data ?? new DatasetSource(null);
         string ticket = await Call(() => grain.StartExtractionAsync(onnx, inputs, definition.ShardSize));
         while (true)
         {

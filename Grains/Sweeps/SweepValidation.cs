@@ -43,12 +43,27 @@ public static class SweepValidation
                 if (string.IsNullOrWhiteSpace(onnx.Path)) throw new RefusalException($"model '{model.Id}': onnx is empty");
                 if ((onnx.Layers is { Count: > 0 }) == !string.IsNullOrWhiteSpace(onnx.LayerOp))
                     throw new RefusalException($"model '{model.Id}': give either layers or layer_op");
-                if (!Enum.IsDefined(onnx.Pool)) throw new RefusalException($"model '{model.Id}': pool {(int)onnx.Pool} is not one of none, mean, first, last");
-                if (definition.Inputs is not { Count: > 0 })
-                    throw new RefusalException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs");
+                if (!Enum.IsDefined(onnx.Pool)) throw new RefusalException($"model '{model.Id}': pool {(int)onnx.Pool} is not a pooling");
+                if (definition.Data is not { IsEmpty: false })
+                    throw new RefusalException($"model '{model.Id}' is an ONNX model, so the dataset needs inputs (inputs, or build)");
+                CheckPath(onnx.Preprocess, $"model '{model.Id}' preprocess");
+            }
+            CheckPath(model.Samples, $"model '{model.Id}' samples");
+        }
+        if (definition.Data is { } data)
+        {
+            if (data.Files is { Count: > 0 } && data.Build is not null)
+                throw new RefusalException("the dataset gives both inputs and build: its inputs are files or are built, not both");
+            foreach (var (name, input) in data.Files ?? new Dictionary<string, string>()) CheckPath(input, $"dataset input '{name}'");
+            CheckPath(data.Samples, "dataset samples");
+            if (data.Build is { } build)
+            {
+                CheckPath(build.Samples, "build samples");
+                CheckPath(build.Vocab, "build vocab");
+                if (build.ImageSize < 1) throw new RefusalException($"build image_size must be at least 1, got {build.ImageSize}");
+                if (build.MaxTokens < 3) throw new RefusalException($"build max_tokens must be at least 3 ([CLS], a token, [SEP]), got {build.MaxTokens}");
             }
         }
-        foreach (var (name, input) in definition.Inputs ?? new Dictionary<string, string>()) CheckPath(input, $"dataset input '{name}'");
         if (definition.ShardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {definition.ShardSize}");
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in definition.Metrics)

@@ -76,7 +76,10 @@ public sealed class BadInputTests(ITestOutputHelper output)
         yield return FeatureFile("st-bad-json", "json.safetensors", Safetensors("{\"layers.0\": [", []), "invalid JSON header");
         yield return FeatureFile("st-offsets", "offsets.safetensors", Safetensors($"{{{Layer(0, 0)}}}", layer[..100]), "out of range");
         yield return FeatureFile("st-dtype", "dtype.safetensors",
-            Safetensors($"{{\"layers.0\":{{\"dtype\":\"I64\",\"shape\":[{N},{Width / 2}],\"data_offsets\":[0,{layer.Length}]}}}}", layer), "I64");
+            Safetensors($"{{\"layers.0\":{{\"dtype\":\"C64\",\"shape\":[{N},{Width / 2}],\"data_offsets\":[0,{layer.Length}]}}}}", layer), "unsupported dtype 'C64'");
+        yield return FeatureFile("st-int", "int.safetensors",
+            Safetensors($"{{\"layers.0\":{{\"dtype\":\"I64\",\"shape\":[{N},{Width / 2}],\"data_offsets\":[0,{layer.Length}]}}}}", new byte[layer.Length]),
+            "tensor 'layers.0' holds int64 values; features must be floating point");
         yield return FeatureFile("st-nan", "nan.safetensors", Safetensors($"{{{Layer(0, 0)}}}", WithValue(layer, 9, float.NaN)), "tensor 'layers.0': NaN at [2, 1]");
         yield return FeatureFile("st-gap", "gap.safetensors", Safetensors($"{{{Layer(0, 0)},{Layer(2, layer.Length)}}}", [.. layer, .. layer]), "'layers.1' is missing");
 

@@ -1,6 +1,7 @@
 using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
 using Prh.Contracts;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction;
 using Prh.Grains.Sweeps;
@@ -74,7 +75,7 @@ public sealed class SweepSpecFileTests : IDisposable
         { "kernel-unknown", Spec("s", OneModel, "  - name: cka\n    kernel_metric: poly\n"), "bad.yaml:7:5: metrics[0] ('cka'): Invalid kernel metric poly" },
         { "cca-dim-zero", Spec("s", OneModel, "  - name: svcca\n    cca_dim: 0\n"), "bad.yaml:7:5: metrics[0] ('svcca'): svcca: cca_dim must be at least 1, got 0" },
         { "pool-unknown", Spec("s", OnnxModel + "    pool: max\n", extra: "inputs:\n  x: x.npy\n"),
-            "bad.yaml:7:11: models[0].pool: unknown pooling 'max'; expected none, mean, first or last" },
+            "bad.yaml:7:11: models[0].pool: unknown pooling 'max'; expected none, mean, first, last, spatial_mean or spatial_max" },
         { "blob-name-traversal", Spec("s", "  - id: m\n    features: blob:sha256:../../../etc/passwd:1\n"),
             $"bad.yaml:5:15: models[0].features: 'blob:sha256:../../../etc/passwd:1' {NotABlob}" },
         { "onnx-blob-short", Spec("s", "  - id: m\n    onnx: blob:sha256:abc:1\n    layer_op: Relu\n"), $"bad.yaml:5:11: models[0].onnx: 'blob:sha256:abc:1' {NotABlob}" },
@@ -99,7 +100,7 @@ public sealed class SweepSpecFileTests : IDisposable
         { "knn-twice-by-default", Spec("s", OneModel, "  - name: mutual_knn\n  - name: mutual_knn\n    topk: 10\n"), "metric 'mutual_knn@10' appears twice" },
         { "onnx-without-layers", Spec("s", "  - id: m\n    onnx: m.onnx\n", extra: "inputs:\n  x: x.npy\n"), "model 'm': give either layers or layer_op" },
         { "onnx-layers-and-op", Spec("s", OnnxModel + "    layers: [a]\n", extra: "inputs:\n  x: x.npy\n"), "model 'm': give either layers or layer_op" },
-        { "onnx-without-inputs", Spec("s", OnnxModel), "model 'm' is an ONNX model, so the dataset needs inputs" },
+        { "onnx-without-inputs", Spec("s", OnnxModel), "model 'm' is an ONNX model, so the dataset needs inputs (inputs, or build)" },
         { "shard-size-zero", Spec("s", OnnxModel, extra: "inputs:\n  x: x.npy\nshard_size: 0\n"), "shard_size must be at least 1, got 0" },
     };
 
@@ -175,10 +176,10 @@ public sealed class SweepSpecFileTests : IDisposable
                 Inputs: new Dictionary<string, string> { ["x"] = "tokens" })),
         ],
         [.. new[] { "mutual_knn@5", "cycle_knn@10", "cka-rbf-s0.5", "unbiased_cka", "cknna@10", "svcca-d20" }.Select(MetricSpec.Parse)],
-        new Dictionary<string, string> { ["x"] = In("data/x.npy"), ["tokens"] = blob, ["mask"] = In("data/mask.npy") },
+        new DatasetSource(new Dictionary<string, string> { ["x"] = In("data/x.npy"), ["tokens"] = blob, ["mask"] = In("data/mask.npy") }),
         ShardSize: 64);
         Assert.Equal(expected, definition);
-        Assert.Equal(new[] { "x", "tokens", "mask" }, definition.Inputs!.Keys);
+        Assert.Equal(new[] { "x", "tokens", "mask" }, definition.Data!.Files!.Keys);
         Assert.Null(definition.Models[3].Onnx!.Layers); // "layers:" with no value is absent, as if not written
     }
 

@@ -1,6 +1,7 @@
 using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Sweeps;
@@ -49,7 +50,7 @@ public sealed class ExtractionSweepTests
             models.Add(new("unknown_layer", null, new OnnxSource(Path.Combine(folder, "mlp_a.onnx"), Layers: ["layer9/relu"], Pool: Pooling.None)));
             models.Add(new("truncated", null, new OnnxSource(Path.Combine(folder, "truncated.onnx"), LayerOp: "Relu", Pool: Pooling.None)));
         }
-        return new SweepDefinition(name, "onnx-data", models, [MetricSpec.Parse("mutual_knn@5"), MetricSpec.Parse("cka")], inputs, shardSize);
+        return new SweepDefinition(name, "onnx-data", models, [MetricSpec.Parse("mutual_knn@5"), MetricSpec.Parse("cka")], new DatasetSource(inputs), shardSize);
     }
 
     private static async Task<Dictionary<string, string>> Run(Orleans.TestingHost.InProcessTestCluster cluster, SweepDefinition definition)
@@ -71,7 +72,7 @@ public sealed class ExtractionSweepTests
     {
         var grain = cluster.Client.GetGrain<IModelGrain>($"{definition.Dataset}/{model}");
         var source = definition.Models.Single(m => m.Id == model).Onnx!;
-        return await grain.GetExtractionAsync(await grain.StartExtractionAsync(source, definition.Inputs!, definition.ShardSize));
+        return await grain.GetExtractionAsync(await grain.StartExtractionAsync(source, definition.Data!, definition.ShardSize));
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public sealed class ExtractionSweepTests
         var inputs = new Dictionary<string, string> { ["x"] = Path.Combine(folder, "x.npy") };
         SweepDefinition Big(string name) => new(name, "big-data",
             [new("big", null, new OnnxSource(Path.Combine(folder, "big.onnx"), LayerOp: "Relu", Pool: Pooling.None))],
-            [MetricSpec.Parse("mutual_knn@10")], inputs, ShardSize: 50);
+            [MetricSpec.Parse("mutual_knn@10")], new DatasetSource(inputs), ShardSize: 50);
 
         // Silo 2 (not the primary, which hosts the test cluster's membership) is the GPU silo: it gets every shard.
         var cluster = await TestClusters.Start(TestClusters.FileStore(), 3, gpuSilos: [2]);
@@ -197,6 +198,53 @@ public sealed class ExtractionSweepTests
         Assert.NotEmpty(killed);
     }
 
+    /// <summary>
+    /// A preprocessing model runs on the silos, shard by shard, before the model: the features equal one local
+    /// extraction through both models, and differ from the same model without it (its outputs are cached apart).
+    /// </summary>
+    [Fact]
+    public async Task A_preprocessing_model_runs_before_the_model_on_the_silos()
+    {
+        var (folder, inputs) = Zoo();
+        string prep = Path.Combine(folder, "prep.onnx"), model = Path.Combine(folder, "mlp_a.onnx");
+        File.WriteAllBytes(prep, OnnxModelBuilder.Mlp(InputWidth, [InputWidth], seed: 7).Bytes);
+        var store = TestClusters.FileStore();
+        var cluster = await TestClusters.Start(store, silos: 2);
+        try
+        {
+            var definition = new SweepDefinition("prep", "onnx-data",
+            [
+                new("plain", null, new OnnxSource(model, LayerOp: "Relu", Pool: Pooling.None)),
+                new("prepped", null, new OnnxSource(model, LayerOp: "Relu", Pool: Pooling.None, Preprocess: prep)),
+            ], [MetricSpec.Parse("cka")], new DatasetSource(inputs), ShardSize: 16);
+            var hashes = await Run(cluster, definition);
+            Assert.NotEqual(hashes["plain"], hashes["prepped"]);
+
+            var stored = (await Extracted(cluster, definition, "prepped"))!.Features!;
+            string copy = Path.Combine(folder, "prepped." + stored.Format.Extension());
+            File.WriteAllBytes(copy, await new Prh.Grains.Storage.FileBlobStore(store.DataDirectory!).GetAsync(stored.Blob));
+            var onSilos = FeatureFile.Load(copy, stored.Format);
+            using var local = FeatureExtractor.FromFile(model, new ExtractionOptions
+            {
+                Layers = LayerSelection.ByOp("Relu"),
+                Pooling = Pooling.None,
+                Preprocess = File.ReadAllBytes(prep),
+            });
+            var expected = local.Extract(new Dictionary<string, Tensor> { ["x"] = NpyFile.Read(inputs["x"]) });
+            Assert.Equal(expected.Layers.Count, onSilos.Layers.Count);
+            for (int l = 0; l < expected.Layers.Count; l++)
+            {
+                var (want, got) = (expected.Layers[l].Data, onSilos.Layers[l].Data);
+                Assert.Equal(want.Length, got.Length);
+                Assert.True(want.Zip(got).All(p => Math.Abs(p.First - p.Second) <= 1e-6), $"prepped layer {l} differs from the local extraction");
+            }
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
     /// <summary>Models named by stored blob (what prh store put prints) instead of by path, for ONNX and for features.</summary>
     [Fact]
     public async Task Models_given_as_stored_blobs_equal_the_same_files_given_by_path()
@@ -220,7 +268,7 @@ public sealed class ExtractionSweepTests
                 new("mlp_blob", null, new OnnxSource(names[0], LayerOp: "Relu", Pool: Pooling.None)),
                 new("features_path", features),
                 new("features_blob", names[1]),
-            ], [MetricSpec.Parse("mutual_knn@5")], inputs, ShardSize: 20);
+            ], [MetricSpec.Parse("mutual_knn@5")], new DatasetSource(inputs), ShardSize: 20);
             var sweep = cluster.Client.GetGrain<ISweepGrain>("blobs");
             await sweep.SubmitAsync(definition);
             var status = await SweepTests.Finish(sweep);

@@ -1,4 +1,5 @@
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Datasets;
 using Prh.Contracts.Sweeps;
 using Prh.Extraction;
 
@@ -11,7 +12,7 @@ public sealed class SweepDefinitionTests
         [new ModelDefinition("m", "/f.npy"), new ModelDefinition("o", null, new OnnxSource("/m.onnx", Layers: [layer], Pool: Pooling.None, Inputs: new Dictionary<string,
             string> { ["x"] = "tokens" }))],
         [MetricSpec.Parse($"mutual_knn@{topk}"), MetricSpec.Parse("cka")],
-        new Dictionary<string, string> { ["x"] = input, ["tokens"] = "t.npy" });
+        new DatasetSource(new Dictionary<string, string> { ["x"] = input, ["tokens"] = "t.npy" }));
 
     [Fact]
     public void Definitions_are_equal_by_content()
