@@ -139,4 +139,73 @@ public sealed class OnnxGraphTests
         Assert.Contains("'layer9/relu'", e.Message);
         Assert.Contains("prh inspect mlp.onnx", e.Message);
     }
+
+    /// <summary>Runs a model's one input to its first output on ONNX Runtime: the output's values and shape.</summary>
+    private static (float[] Values, long[] Shape) RunOnce(byte[] model, float[] input, long[] shape)
+    {
+        using var session = new InferenceSession(model);
+        using var value = OrtValue.CreateTensorValueFromMemory(input, shape);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, [session.InputNames[0]], [value], [session.OutputNames[0]]);
+        return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[0].GetTensorTypeAndShape().Shape);
+    }
+
+    [Fact]
+    public void A_scaled_input_is_the_model_run_on_the_input_times_the_factor()
+    {
+        var mlp = OnnxModelBuilder.Mlp(6, [5], seed: 3);
+        var scaled = OnnxGraph.Parse(mlp.Bytes, "mlp.onnx").WithScaledInput(255);
+        Assert.Equal(["x"], scaled.Inputs.Select(i => i.Name));
+        Assert.Equal("Mul", scaled.GetTensor("x/scaled").OpType);
+        var random = new Random(1);
+        float[] x = [.. Enumerable.Range(0, 12).Select(_ => (float)random.NextDouble())];
+        var expected = RunOnce(mlp.Bytes, [.. x.Select(v => v * 255)], [2, 6]);
+        var actual = RunOnce(scaled.ToBytes(), x, [2, 6]);
+        Assert.Equal(expected.Shape, actual.Shape);
+        for (int k = 0; k < expected.Values.Length; k++) Assert.Equal(expected.Values[k], actual.Values[k], 1e-3f);
+
+        var two = OnnxModelBuilder.TokenModel(4, 8, 1, 3, seed: 1);
+        var e = Assert.Throws<ExtractionException>(() => OnnxGraph.Parse(two.Bytes, "tokens.onnx").WithScaledInput(2));
+        Assert.Contains("tokens.onnx: scaling the input needs a model with one input; it has 2", e.Message);
+    }
+
+    [Fact]
+    public void Shuffled_weights_keep_each_tensors_values_in_another_order_the_same_for_a_seed()
+    {
+        var mlp = OnnxModelBuilder.Mlp(16, [32, 32], seed: 4);
+        var graph = OnnxGraph.Parse(mlp.Bytes, "mlp.onnx");
+        var once = graph.WithShuffledWeights(7);
+        Assert.Equal(once.ToBytes(), graph.WithShuffledWeights(7).ToBytes());
+        Assert.NotEqual(once.ToBytes(), graph.WithShuffledWeights(8).ToBytes());
+        static float[] Values(TensorProto t) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.RawData.Span).ToArray();
+        foreach (var (original, shuffled) in graph.Model.Graph.Initializer.Zip(once.Model.Graph.Initializer))
+        {
+            Assert.Equal(original.Name, shuffled.Name);
+            Assert.Equal(original.Dims, shuffled.Dims);
+            Assert.Equal(Values(original).Order(), Values(shuffled).Order());
+            Assert.NotEqual(Values(original), Values(shuffled));
+        }
+    }
+
+    [Fact]
+    public void Image_preprocessing_normalises_each_channel_and_resizes()
+    {
+        float[] mean = [0.485f, 0.456f, 0.406f], std = [0.229f, 0.224f, 0.225f];
+        const int h = 8, w = 6;
+        var random = new Random(2);
+        float[] pixels = [.. Enumerable.Range(0, 2 * 3 * h * w).Select(_ => (float)random.NextDouble())];
+        var (normalised, shape) = RunOnce(OnnxModelBuilder.ImagePreprocess(mean, std), pixels, [2, 3, h, w]);
+        Assert.Equal([2L, 3, h, w], shape);
+        for (int k = 0; k < pixels.Length; k++)
+        {
+            int c = k / (h * w) % 3;
+            Assert.Equal((pixels[k] - mean[c]) / std[c], normalised[k], 1e-5f);
+        }
+
+        // A flat image stays flat at any size; each channel becomes (value - 0.5) / 0.5.
+        float[] flat = [.. Enumerable.Range(0, 3 * h * w).Select(k => 0.25f * (k / (h * w)))];
+        var (resized, resizedShape) = RunOnce(OnnxModelBuilder.ImagePreprocess([0.5f, 0.5f, 0.5f], [0.5f, 0.5f, 0.5f], (4, 12)), flat, [1, 3, h, w]);
+        Assert.Equal([1L, 3, 4, 12], resizedShape);
+        for (int k = 0; k < resized.Length; k++) Assert.Equal((0.25f * (k / 48) - 0.5f) / 0.5f, resized[k], 1e-5f);
+    }
 }
