@@ -202,12 +202,13 @@ public sealed class FeatureExtractor : IDisposable
             try
             {
                 for (int k = 0; k < feeds.Count; k++) values.Add(buffers[k].Fill(start, count, size));
+                string rows = count == 1 ? $"sample {start}" : $"samples {start}-{start + count - 1}";
                 if (_preprocess is not null)
-                    preprocessed = _preprocess.Run(preprocessNames, values.Where((_, k) => feeds[k].ToPreprocess).ToList(), _preprocessOutputs);
+                    preprocessed = _preprocess.Run(preprocessNames, values.Where((_, k) => feeds[k].ToPreprocess).ToList(), _preprocessOutputs, rows);
                 var modelValues = new OrtValue[modelNames.Length];
                 for (int i = 0; i < modelNames.Length; i++)
                     modelValues[i] = _fedBy[i] >= 0 ? preprocessed![_fedBy[i]] : values[feeds.FindIndex(f => !f.ToPreprocess && f.Input.Name == modelNames[i])];
-                using var outputs = _model.Run(modelNames, modelValues, outputNames);
+                using var outputs = _model.Run(modelNames, modelValues, outputNames, rows);
                 for (int l = 0; l < outputNames.Length; l++)
                     Pool(l, outputs[l], start, count, size, n, mask, maskTokens, results, widths, tokenRows);
             }

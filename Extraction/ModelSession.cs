@@ -136,8 +136,11 @@ internal sealed class ModelSession : IDisposable
         }
     }
 
-    /// <summary>Runs the model; a refusal names the model and each input given with its shape and the model's.</summary>
-    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> values, IReadOnlyCollection<string> outputs)
+    /// <summary>
+    /// Runs the model on the samples <paramref name="rows"/> describes ("samples 32-63"); a refusal names the model,
+    /// those samples (an id beyond the vocabulary fails its batch) and each input given with its shape and the model's.
+    /// </summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(IReadOnlyList<string> inputNames, IReadOnlyList<OrtValue> values, IReadOnlyCollection<string> outputs, string rows)
     {
         try
         {
@@ -148,7 +151,7 @@ internal sealed class ModelSession : IDisposable
             string given = string.Join(", ", inputNames.Select((name, k) =>
                 $"{name} {FeatureExtractor.TypeName(_inputs[name].ElementType)} {FeatureExtractor.FormatShape(values[k].GetTensorTypeAndShape().Shape)} " +
                     $"(model: {_inputs[name].ShapeText})"));
-            throw new ExtractionException($"{Source}: ONNX Runtime refused the inputs {given}: {e.Message}", e);
+            throw new ExtractionException($"{Source}: ONNX Runtime refused {rows}, inputs {given}: {e.Message}", e);
         }
     }
 

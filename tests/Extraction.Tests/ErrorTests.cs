@@ -121,7 +121,7 @@ public sealed class ErrorTests : IDisposable
         model.Graph.Input[0].Type.TensorType.Shape.Dim[1] = new TensorShapeProto.Types.Dimension { DimParam = "width" };
         var inputs = new Dictionary<string, Tensor> { ["x"] = Reference.Tensor("x", [13, 4], Reference.Floats(52, 1)) };
         var e = Fails(model.ToByteArray(), Layers("y"), inputs);
-        Assert.Contains("ONNX Runtime refused the inputs x float [5, 4] (model: [batch, width])", e.Message);
+        Assert.Contains("ONNX Runtime refused samples 0-4, inputs x float [5, 4] (model: [batch, width])", e.Message);
         Assert.Contains("model.onnx", e.Message);
     }
 

@@ -52,4 +52,29 @@ public sealed class MiniLmEmbeddingTests : IDisposable
             Assert.True(cosine >= 0.9999, $"{pairs[i].Id} '{pairs[i].Caption}': cosine {cosine}");
         }
     }
+
+    /// <summary>Token ids the model's embedding does not hold (a vocabulary larger than the model's) fail with the model, the samples and the inputs named.</summary>
+    [Fact]
+    public void Token_ids_beyond_the_models_vocabulary_are_refused_naming_the_samples()
+    {
+        var pairs = Stamps.Pairs.Take(8).ToList();
+        var dataset = DatasetBuilder.Build(Stamps.WriteSamples(_dir, pairs, images: false),
+            new DatasetOptions { VocabularyPath = Stamps.WriteMiniLmVocabulary(_dir), MaxTokens = 16 });
+        var inputs = dataset.Tensors.ToDictionary(t => t.Name);
+        var ids = inputs[BuiltDataset.InputIdsName];
+        double[] values = [.. ids.Values];
+        values[5 * 16 + 2] = 40000; // MiniLM's embedding has 30522 rows
+        inputs[BuiltDataset.InputIdsName] = ids with { Values = values };
+        using var extractor = new FeatureExtractor(Stamps.MiniLmResource("model.onnx"), new ExtractionOptions
+        {
+            Layers = LayerSelection.ByNames(["last_hidden_state"]),
+            MaskInput = BuiltDataset.AttentionMaskName,
+            BatchSize = 4,
+            AllowCuda = false,
+        }, "MiniLM");
+        var e = Assert.Throws<ExtractionException>(() => extractor.Extract(inputs));
+        Assert.Contains("MiniLM: ONNX Runtime refused samples 4-7, inputs", e.Message);
+        Assert.Contains("input_ids int64 [4, 16]", e.Message);
+        Assert.Contains("40000", e.Message);
+    }
 }
