@@ -9,6 +9,10 @@ namespace Prh.Contracts.Grains;
 [Alias("prh.IExtractionGrain")]
 public interface IExtractionGrain : IGrainWithStringKey
 {
+    /// <summary>
+    /// The stored output, or the run started (or joined) in the background and awaited for a few seconds:
+    /// null while it is still running, so call again. A shard can take longer than a grain call may.
+    /// </summary>
     [Alias("Extract")]
-    Task<ShardOutput> ExtractAsync(ShardRequest request);
+    Task<ShardOutput?> ExtractAsync(ShardRequest request);
 }

@@ -13,8 +13,9 @@ public interface IShardGrain : IGrainWithStringKey
 {
     /// <summary>
     /// The model's features over this shard's samples, after the stored <paramref name="preprocess"/> model where there
-    /// is one: found when stored, extracted otherwise (tried again while a silo fails under it).
+    /// is one: found when stored, extracted otherwise (tried again while a silo fails under it); null while the
+    /// extraction is still running (<see cref="IExtractionGrain.ExtractAsync"/>), so call again.
     /// </summary>
     [Alias("Extract")]
-    Task<ShardOutput> ExtractAsync(BlobRef model, OnnxSource source, BlobRef? preprocess);
+    Task<ShardOutput?> ExtractAsync(BlobRef model, OnnxSource source, BlobRef? preprocess);
 }

@@ -17,7 +17,7 @@ public sealed class ShardGrain : Grain, IShardGrain
 {
     private const int Attempts = 3;
 
-    public Task<ShardOutput> ExtractAsync(BlobRef model, OnnxSource source, BlobRef? preprocess)
+    public Task<ShardOutput?> ExtractAsync(BlobRef model, OnnxSource source, BlobRef? preprocess)
     {
         var request = new ShardRequest(model, Shard.InputsOf(this.GetPrimaryKeyString()), source, preprocess);
         return SiloFailures.Retry(() => GrainFactory.GetGrain<IExtractionGrain>(request.Key).ExtractAsync(request), Attempts);

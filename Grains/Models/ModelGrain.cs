@@ -107,7 +107,9 @@ public sealed class ModelGrain(
         var sites = new HashSet<ExtractionSite>();
         var outputs = await Task.WhenAll(shards.Select(async shard =>
         {
-            var output = await GrainFactory.GetGrain<IShardGrain>(shard.GrainKey(Dataset)).ExtractAsync(model, source, preprocess);
+            var grain = GrainFactory.GetGrain<IShardGrain>(shard.GrainKey(Dataset));
+            ShardOutput? output;
+            while ((output = await grain.ExtractAsync(model, source, preprocess)) is null) { } // each call waits a few seconds
             lock (sites) sites.Add(new ExtractionSite(output.ExecutionProvider, output.Silo));
             run.Progress = run.Progress with { ShardsDone = run.Progress.ShardsDone + 1, Sites = sites.ToList() };
             return output;

@@ -21,7 +21,21 @@ public sealed class ExtractionGrain(OnnxSessions sessions, IBlobStore store, ILo
     /// <summary>The stored output of an extraction, found by the extraction's key.</summary>
     private sealed record Index(BlobRef Features, string ExecutionProvider, string Silo);
 
-    public async Task<ShardOutput> ExtractAsync(ShardRequest request)
+    /// <summary>How long a call waits for the run: well inside Orleans' 30-second response timeout, even behind another caller's wait.</summary>
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>The run under way (a shard can take minutes on a busy CPU silo, queued behind the session's other shards).</summary>
+    private Task<ShardOutput>? _run;
+
+    public async Task<ShardOutput?> ExtractAsync(ShardRequest request)
+    {
+        var run = _run ??= Run(request);
+        if (await Task.WhenAny(run, Task.Delay(WaitLimit)) != run) return null;
+        _run = null; // done: a later call finds the stored output, or runs again if the store has lost it
+        return await run;
+    }
+
+    private async Task<ShardOutput> Run(ShardRequest request)
     {
         using var span = PrhTelemetry.Source.StartActivity("prh.extraction.shard");
         span?.SetTag("prh.model", request.Source.Path);

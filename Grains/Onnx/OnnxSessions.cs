@@ -76,9 +76,20 @@ public sealed class OnnxSessions(IBlobStore store, ILogger<OnnxSessions> logger)
         return inputs;
     }
 
+    /// <summary>
+    /// Frees each session once no shard runs in it: freeing a session ONNX Runtime is running crashes the process
+    /// (a silo stopped mid-extraction). A session still running after <see cref="StopWait"/> is left to the process's end.
+    /// </summary>
     public void Dispose()
     {
         foreach (var session in _sessions.Values)
-            if (session.IsValueCreated && session.Value.IsCompletedSuccessfully) session.Value.Result.Extractor.Dispose();
+        {
+            if (!session.IsValueCreated || !session.Value.IsCompletedSuccessfully) continue;
+            var (extractor, gate) = session.Value.Result;
+            if (gate.Wait(StopWait)) extractor.Dispose();
+            else logger.LogWarning("ONNX session for {Model} still running at shutdown; left to the process's end", extractor.Source);
+        }
     }
+
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(30);
 }

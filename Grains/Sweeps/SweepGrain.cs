@@ -224,6 +224,9 @@ public sealed class SweepGrain(
         var models = Entries(definition);
         string id = this.GetPrimaryKeyString();
         _work = AggregatorProgress.WorkOf(definition.Metrics, models);
+        // What an earlier run of this grain was told (a late report on its work may have come in before _work changed) is not this work's.
+        _progress = null;
+        _told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // Once per sweep: a pair that failed for an earlier sweep gets another try.
         await Call(() => aggregator.EnsureAsync(definition.Metrics, models, retryFailed: true, follower: id));
         var recovering = new HashSet<BlobRef>();
