@@ -20,10 +20,12 @@ public interface IDatasetGrain : IGrainWithStringKey
     /// The dataset's inputs (read from files, or built from raw samples) cut into shards of
     /// <paramref name="shardSize"/> samples, each stored once, in sample order. Cut on the first request for
     /// these sources and shard size, and found again after; a source file that changed is read again. The
-    /// inputs' sample ids (a samples file, or a build's ids) are checked against the dataset's.
+    /// inputs' sample ids (a samples file, or a build's ids) are checked against the dataset's. Reading or building
+    /// the inputs runs in the background and a call waits for it a few seconds: null while it is still running, so
+    /// call again (a build decodes every image, which can take longer than a grain call may).
     /// </summary>
     [Alias("GetShards")]
-    Task<IReadOnlyList<Shard>> GetShardsAsync(DatasetSource source, int shardSize);
+    Task<IReadOnlyList<Shard>?> GetShardsAsync(DatasetSource source, int shardSize);
 
     /// <summary>
     /// Checks a samples file (one id per line; a path or stored blob) of <paramref name="who"/> against the

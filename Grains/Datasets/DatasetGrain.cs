@@ -79,10 +79,25 @@ public sealed class DatasetGrain([PersistentState("dataset", "prh")] IPersistent
         await state.WriteStateAsync();
     }
 
-    public async Task<IReadOnlyList<Shard>> GetShardsAsync(DatasetSource source, int shardSize)
+    /// <summary>How long a call waits for the shards: short, so calls queued behind it (this grain takes one at a time) stay within their timeout.</summary>
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(5);
+
+    /// <summary>The cuts under way, by request (sources and shard size).</summary>
+    private readonly Dictionary<string, Task<IReadOnlyList<Shard>>> _cutting = new(StringComparer.Ordinal);
+
+    public async Task<IReadOnlyList<Shard>?> GetShardsAsync(DatasetSource source, int shardSize)
     {
         if (shardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {shardSize}");
         if (source.IsEmpty) throw new RefusalException($"dataset '{this.GetPrimaryKeyString()}' has no inputs for its ONNX models");
+        string request = ContentKey.Of(source.Description, shardSize);
+        if (!_cutting.TryGetValue(request, out var cut)) _cutting[request] = cut = Cut(source, shardSize);
+        if (await Task.WhenAny(cut, Task.Delay(WaitLimit)) != cut) return null;
+        _cutting.Remove(request); // done or refused: the next request looks again (a source may have changed)
+        return await cut;
+    }
+
+    private async Task<IReadOnlyList<Shard>> Cut(DatasetSource source, int shardSize)
+    {
         if (source.Samples is { } samples) await CheckSamplesAsync("the dataset's inputs", samples);
         string key = ContentKey.Of(Stamps(source).Append(shardSize.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         if (state.State.Shards.TryGetValue(key, out var known) && await AllStored(known)) return known;

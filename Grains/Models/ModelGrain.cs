@@ -101,7 +101,9 @@ public sealed class ModelGrain(
     {
         var model = await Stored(source.Path);
         var preprocess = source.Preprocess is { } path ? await Stored(path) : null;
-        var shards = await GrainFactory.GetGrain<IDatasetGrain>(Dataset).GetShardsAsync(data, shardSize);
+        var dataset = GrainFactory.GetGrain<IDatasetGrain>(Dataset);
+        IReadOnlyList<Shard>? shards;
+        while ((shards = await dataset.GetShardsAsync(data, shardSize)) is null) { } // each call waits a few seconds
         run.Progress = run.Progress with { ShardCount = shards.Count };
 
         var sites = new HashSet<ExtractionSite>();
