@@ -9,13 +9,14 @@ internal static class AnalysisPlots
     public static void Buckets(AnalysisReport report, string path)
     {
         var plot = new Plot();
+        var colormap = new ScottPlot.Colormaps.Viridis();
         var bars = report.Buckets.Select(b => new Bar
         {
             Position = b.Index,
             Value = b.Mean,
             // A bucket of one pair has no standard error; its bar is drawn without one.
             Error = double.IsFinite(b.StandardError) ? b.StandardError : 0,
-            FillColor = new ScottPlot.Colormaps.Viridis().GetColor(report.Buckets.Count == 1 ? 0.5 : (double)b.Index / (report.Buckets.Count - 1)),
+            FillColor = colormap.GetColor(report.Buckets.Count == 1 ? 0.5 : (double)b.Index / (report.Buckets.Count - 1)),
         }).ToList();
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(report.Buckets.Select(b => (double)b.Index).ToArray(),

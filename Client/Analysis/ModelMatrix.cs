@@ -34,6 +34,8 @@ internal sealed record ModelMatrix(string Metric, IReadOnlyList<string> Models, 
                 throw Bad(path, "expected {\"models\": [...], \"results\": [...]}, as prh demo and prh sweep run --json write it");
             var models = modelsElement.EnumerateArray().Select((m, i) =>
                 m.ValueKind == JsonValueKind.String ? m.GetString()! : throw Bad(path, $"models[{i}] is not a string")).ToList();
+            if (models.GroupBy(m => m, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+                throw Bad(path, $"model '{repeated.Key}' is listed {repeated.Count()} times in \"models\"");
 
             var keys = results.EnumerateArray().Select((r, i) => Key(path, r, i)).ToList();
             var matching = Enumerable.Range(0, keys.Count).Where(i => keys[i] == metric).ToList();

@@ -151,5 +151,8 @@ public sealed class AnalyzeCliTests : IDisposable
         AssertRefused(Analyze("--metric", "cka", "--buckets", "5"), "5 competence buckets need at least 10 models");
         AssertRefused(Analyze("--metric", "cka", "--against", "m0", "m1", "m2", "m3", "m4", "m5"), "leaves 2 models");
         AssertRefused(PrhProcess.Run("sweep", "analyze", "--metric", "cka", "--competence", csv), "either a sweep ID or --matrix");
+        string repeated = ResultsJson(["a", "b", "a"]);
+        AssertRefused(PrhProcess.Run("sweep", "analyze", "--matrix", repeated, "--metric", "cka", "--competence", csv, "--out", _folder),
+            "FileError", "model 'a' is listed 2 times");
     }
 }
