@@ -24,10 +24,11 @@ internal static class SweepCommand
         sweep.Subcommands.Add(Watch());
         sweep.Subcommands.Add(Results());
         sweep.Subcommands.Add(Plot());
+        sweep.Subcommands.Add(AnalyzeCommand.Build());
         return sweep;
     }
 
-    private static Option<string[]> Gateways(string description) => new("--cluster", "--gateway")
+    internal static Option<string[]> Gateways(string description) => new("--cluster", "--gateway")
     {
         Description = description,
         AllowMultipleArgumentsPerToken = true,
@@ -196,17 +197,17 @@ internal static class SweepCommand
         return command;
     }
 
-    private static Option<string> MetricOption() =>
+    internal static Option<string> MetricOption() =>
         new("--metric", "-m") { Description = "Metric name or key (e.g. mutual_knn or mutual_knn@10)", Required = true };
 
-    private static async Task<MetricMatrix> Matrix(ClusterConnection cluster, string id, string wanted)
+    internal static async Task<MetricMatrix> Matrix(ClusterConnection cluster, string id, string wanted)
     {
         var results = await cluster.Client.GetGrain<ISweepGrain>(id).GetResultsAsync();
         return results.FirstOrDefault(r => r.Metric.Key == wanted) ?? results.FirstOrDefault(r => r.Metric.Name == wanted)
             ?? throw new RefusalException($"sweep '{id}' has no metric '{wanted}'; it has {string.Join(", ", results.Select(r => r.Metric.Key))}");
     }
 
-    private static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
+    internal static Task<ClusterConnection> Connect(string[]? gateways, bool traceConsole = false) =>
         ClusterConnection.Remote(gateways is { Length: > 0 } ? gateways : ["127.0.0.1:30000"], traceConsole);
 
     private static string StatusJson(SweepStatus s) => Json.Document(w =>
