@@ -25,42 +25,146 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
 
     public ITileBlock Upload(SketchBlock block) => new HostBlock(block);
 
-    private sealed record HostBlock(SketchBlock Block) : ITileBlock;
+    /// <summary>
+    /// A block as this backend holds it, with what permuted passes reuse draw after draw: each kernel stack
+    /// unfolded into full N x N matrices (once per block and kernel function: twice the stack's memory), and
+    /// one permuted stack and one set of relabelled lists rewritten by every draw. Draws on one block run one at a time.
+    /// </summary>
+    private sealed class HostBlock(SketchBlock block) : ITileBlock
+    {
+        public SketchBlock Block { get; } = block;
+        public Lock Gate { get; } = new();
+        private readonly Dictionary<KernelFunction, double[][]> _unfolded = [];
+        private readonly Dictionary<KernelFunction, CentredKernels> _permuted = [];
+        private readonly Dictionary<int, NeighbourLists[]> _relabelled = [];
+
+        /// <summary>The block's kernels for the samples relabelled by π, for the layers in <paramref name="used"/> (the others are left as they were).</summary>
+        public CentredKernels PermutedKernels(KernelFunction kernel, SamplePermutation permutation, bool[] used, bool unbiasedTerms)
+        {
+            var kernels = Block.Kernels(kernel);
+            int n = kernels.SampleCount;
+            if (!_unfolded.TryGetValue(kernel, out var unfolded)) _unfolded[kernel] = unfolded = new double[kernels.LayerCount][];
+            if (!_permuted.TryGetValue(kernel, out var permuted))
+                _permuted[kernel] = permuted = CentredKernels.Allocate(n, kernels.LayerCount, kernel);
+            Parallel.For(0, kernels.LayerCount, new ParallelOptions { MaxDegreeOfParallelism = Cores }, l =>
+            {
+                if (!used[l]) return;
+                if (unfolded[l] is null) // unfolded on the first draw that reads the layer
+                {
+                    var full = GC.AllocateUninitializedArray<double>(n * n);
+                    kernels.Unfold(l, full);
+                    unfolded[l] = full;
+                }
+                CentredKernels.GatherPermuted(unfolded[l], n, permutation, permuted.Row(l));
+                if (!unbiasedTerms) return;
+                CentredKernels.PermuteVector(kernels.Alpha.AsSpan(l * n, n), permutation, permuted.Alpha.AsSpan(l * n, n));
+                CentredKernels.PermuteVector(kernels.Excess.AsSpan(l * n, n), permutation, permuted.Excess.AsSpan(l * n, n));
+            });
+            return permuted;
+        }
+
+        /// <summary>The block's lists of <paramref name="columns"/> columns relabelled by π for the layers in <paramref name="used"/>.</summary>
+        public NeighbourLists[] RelabelledLists(int columns, SamplePermutation permutation, bool[] used)
+        {
+            var lists = Lists(Block, columns);
+            if (!_relabelled.TryGetValue(columns, out var relabelled))
+                _relabelled[columns] = relabelled = lists.Select(l => l.EmptyLike()).ToArray();
+            Parallel.For(0, lists.Length, new ParallelOptions { MaxDegreeOfParallelism = Cores }, l =>
+            {
+                if (used[l]) lists[l].RelabelInto(permutation, relabelled[l]);
+            });
+            return relabelled;
+        }
+    }
 
     public KernelProducts KernelProducts(ITileBlock first, ITileBlock second, KernelFunction kernel, bool unbiasedTerms, TileRegion region)
     {
         var x = first.Block.Kernels(kernel);
         var y = second.Block.Kernels(kernel);
-        int tx = x.LayerCount, ty = y.LayerCount;
+        return KernelProducts(x, y.Stack, y.Alpha, y.Excess, y.LayerCount, unbiasedTerms, region);
+    }
+
+    public KernelProducts KernelProducts(ITileBlock first, ITileBlock second, KernelFunction kernel, bool unbiasedTerms, TileRegion region,
+        SamplePermutation secondPermutation)
+    {
+        var host = (HostBlock)second;
+        var x = first.Block.Kernels(kernel);
+        var rectangles = region with { SameBlock = false };
+        lock (host.Gate)
+        {
+            var y = host.PermutedKernels(kernel, secondPermutation, SecondsUsed(region, second.Block.LayerCount), unbiasedTerms);
+            return KernelProducts(x, y.Stack, y.Alpha, y.Excess, y.LayerCount, unbiasedTerms, rectangles);
+        }
+    }
+
+    private KernelProducts KernelProducts(CentredKernels x, ReadOnlyMemory<double> yStack, double[] yAlpha, double[] yExcess, int ty, bool unbiasedTerms,
+        TileRegion region)
+    {
+        int tx = x.LayerCount;
         var inner = NaNs(tx * ty);
-        Products(x.Stack, y.Stack, x.PackedSize, tx, ty, region, inner);
+        Products(x.Stack, yStack, x.PackedSize, tx, ty, region, inner);
         if (!unbiasedTerms) return new KernelProducts(inner, null, null);
         var alpha = NaNs(tx * ty);
         var excess = NaNs(tx * ty);
-        Products(x.Alpha, y.Alpha, x.SampleCount, tx, ty, region, alpha);
-        Products(x.Excess, y.Excess, x.SampleCount, tx, ty, region, excess);
+        Products(x.Alpha, yAlpha, x.SampleCount, tx, ty, region, alpha);
+        Products(x.Excess, yExcess, x.SampleCount, tx, ty, region, excess);
         return new KernelProducts(inner, alpha, excess);
     }
 
-    public int[] NeighbourOverlaps(ITileBlock first, ITileBlock second, int columns, TileRegion region)
+    public int[] NeighbourOverlaps(ITileBlock first, ITileBlock second, int columns, TileRegion region) =>
+        Overlaps(first.Block, Lists(second.Block, columns), columns, region);
+
+    public int[] NeighbourOverlaps(ITileBlock first, ITileBlock second, int columns, TileRegion region, SamplePermutation secondPermutation)
     {
-        var counts = new int[first.Block.LayerCount * second.Block.LayerCount];
+        var host = (HostBlock)second;
+        lock (host.Gate)
+            return Overlaps(first.Block, host.RelabelledLists(columns, secondPermutation, SecondsUsed(region, second.Block.LayerCount)), columns, region);
+    }
+
+    private static int[] Overlaps(SketchBlock first, NeighbourLists[] second, int columns, TileRegion region)
+    {
+        var counts = new int[first.LayerCount * second.Length];
         Array.Fill(counts, -1);
-        AllPairs.NeighbourOverlaps.Count(Lists(first.Block, columns), Lists(second.Block, columns), columns, region.Rectangles, counts);
+        AllPairs.NeighbourOverlaps.Count(Lists(first, columns), second, columns, region.Rectangles, counts);
         return counts;
     }
 
     public double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region)
     {
-        var x = first.Block;
         var y = second.Block;
+        int columns = PairColumns(metric, y.SampleCount);
+        return LayerPairScores(first.Block, y, metric, region, columns > 0 ? Lists(y, columns) : null,
+            metric.Kind == MetricKind.Svcca ? b => y.Svcca(b, metric.CcaDim) : null);
+    }
+
+    public double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region, SamplePermutation secondPermutation)
+    {
+        var host = (HostBlock)second;
+        var y = second.Block;
+        int columns = PairColumns(metric, y.SampleCount);
+        lock (host.Gate)
+        {
+            var used = SecondsUsed(region, y.LayerCount);
+            var bases = metric.Kind == MetricKind.Svcca
+                ? Enumerable.Range(0, y.LayerCount).Select(b => used[b] ? y.Svcca(b, metric.CcaDim).Permuted(secondPermutation) : null).ToArray()
+                : null;
+            return LayerPairScores(first.Block, y, metric, region, columns > 0 ? host.RelabelledLists(columns, secondPermutation, used) : null,
+                bases is null ? null : b => bases[b]!);
+        }
+    }
+
+    /// <summary>Neighbour columns a pair-by-pair metric reads (0 for svcca).</summary>
+    private static int PairColumns(MetricSpec metric, int n) =>
+        metric.Kind == MetricKind.Cknna ? metric.TopK!.Value : metric.Kind == MetricKind.Svcca ? 0 : metric.Columns(n);
+
+    private double[] LayerPairScores(SketchBlock x, SketchBlock y, MetricSpec metric, TileRegion region, NeighbourLists[]? yLists, Func<int, SvccaBasis>? ySvcca)
+    {
         int ty = y.LayerCount, n = x.SampleCount;
         var pairs = region.Rectangles.SelectMany(r => Enumerable.Range(r.First0, r.First1 - r.First0)
             .SelectMany(a => Enumerable.Range(r.Second0, r.Second1 - r.Second0).Select(b => (a, b)))).ToArray();
         var scores = NaNs(x.LayerCount * ty);
-        int columns = metric.Kind == MetricKind.Cknna ? metric.TopK!.Value : metric.Kind == MetricKind.Svcca ? 0 : metric.Columns(n);
+        int columns = PairColumns(metric, n);
         var xLists = columns > 0 ? Lists(x, columns) : null;
-        var yLists = columns > 0 ? Lists(y, columns) : null;
         // cknna's rows are prepared once per layer of the tile, not per pair.
         var xRows = metric.Kind == MetricKind.Cknna ? CknnaRows(xLists!, pairs.Select(p => p.a), columns, metric.Unbiased) : null;
         var yRows = metric.Kind == MetricKind.Cknna ? CknnaRows(yLists!, pairs.Select(p => p.b), columns, metric.Unbiased) : null;
@@ -71,7 +175,7 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
             MetricKind.CycleKnn => (a, b, _) => CycleKnn.Score(xLists![a], yLists![b], columns),
             MetricKind.LcsKnn => (a, b, _) => LcsKnn.Score(xLists![a], yLists![b], columns),
             MetricKind.EditDistanceKnn => (a, b, _) => EditDistanceKnn.Score(xLists![a], yLists![b], columns),
-            MetricKind.Svcca => (a, b, _) => Svcca.Score(x.Svcca(a, metric.CcaDim), y.Svcca(b, metric.CcaDim), Blas),
+            MetricKind.Svcca => (a, b, _) => Svcca.Score(x.Svcca(a, metric.CcaDim), ySvcca!(b), Blas),
             _ => throw new ArgumentException($"{metric.Name} is not scored pair by pair"),
         };
         Parallel.For(0, pairs.Length, new ParallelOptions { MaxDegreeOfParallelism = Cores },
@@ -79,6 +183,14 @@ public sealed class CpuTileBackend(IBlas blas, long memoryBudget) : ITileBackend
             (p, _, scratch) => { scores[pairs[p].a * ty + pairs[p].b] = score(pairs[p].a, pairs[p].b, scratch); return scratch; },
             _ => { });
         return scores;
+    }
+
+    /// <summary>The second-block layers a region reads.</summary>
+    private static bool[] SecondsUsed(TileRegion region, int layers)
+    {
+        var used = new bool[layers];
+        foreach (var r in region.Rectangles) Array.Fill(used, true, r.Second0, r.Second1 - r.Second0);
+        return used;
     }
 
     private static Cknna.Rows?[] CknnaRows(NeighbourLists[] lists, IEnumerable<int> layers, int topk, bool unbiased)

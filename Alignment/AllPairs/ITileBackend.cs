@@ -38,6 +38,21 @@ public interface ITileBackend
     /// sketches: cknna, cycle_knn, lcs_knn, edit_distance_knn and svcca.
     /// </summary>
     double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region);
+
+    /// <summary>
+    /// <see cref="KernelProducts(ITileBlock, ITileBlock, KernelFunction, bool, TileRegion)"/> with the second block's
+    /// samples relabelled by <paramref name="secondPermutation"/> (one permutation-null draw): its kernels are
+    /// P Kc Pᵀ and its α and e are P α and P e, relabelled from the block's own, never rebuilt.
+    /// The region's <see cref="TileRegion.SameBlock"/> is ignored: a permuted block is not its own transpose.
+    /// </summary>
+    KernelProducts KernelProducts(ITileBlock first, ITileBlock second, KernelFunction kernel, bool unbiasedTerms, TileRegion region,
+        SamplePermutation secondPermutation);
+
+    /// <summary>The overlap counts with the second block's neighbour lists relabelled by <paramref name="secondPermutation"/> (exact integers).</summary>
+    int[] NeighbourOverlaps(ITileBlock first, ITileBlock second, int columns, TileRegion region, SamplePermutation secondPermutation);
+
+    /// <summary>The pair-by-pair metrics with the second block's lists (and SVCCA bases) relabelled by <paramref name="secondPermutation"/>.</summary>
+    double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region, SamplePermutation secondPermutation);
 }
 
 /// <summary>A block as a backend holds it.</summary>
@@ -46,7 +61,7 @@ public interface ITileBlock
     SketchBlock Block { get; }
 }
 
-/// <summary>The kernel products of a tile (see <see cref="ITileBackend.KernelProducts"/>).</summary>
+/// <summary>The kernel products of a tile (see <see cref="ITileBackend.KernelProducts(ITileBlock, ITileBlock, KernelFunction, bool, TileRegion)"/>).</summary>
 public sealed record KernelProducts(double[] Inner, double[]? AlphaDots, double[]? ExcessDots);
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Prh.Alignment.AllPairs;
 /// A backend that adds up, per kind of product, the seconds spent in another and the arithmetic done:
 /// what benchmarks and silo metrics report as tile products, neighbour counts and pair metrics.
 /// Kernel-product flops count 2 P per layer pair computed (P = N (N + 1) / 2), half the square for a
-/// block against itself. Thread-safe.
+/// block against itself (never for a permuted second block). Thread-safe.
 /// </summary>
 public sealed class TimedTileBackend(ITileBackend inner) : ITileBackend
 {
@@ -42,6 +42,20 @@ public sealed class TimedTileBackend(ITileBackend inner) : ITileBackend
 
     public double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region) =>
         Timed(PairMetricsKind, 0, region.LayerPairs, () => Inner.LayerPairScores(first, second, metric, region));
+
+    public KernelProducts KernelProducts(ITileBlock first, ITileBlock second, KernelFunction kernel, bool unbiasedTerms, TileRegion region,
+        SamplePermutation secondPermutation)
+    {
+        int n = first.Block.SampleCount;
+        double flops = 2.0 * region.LayerPairs * (CentredKernels.PackedLength(n) + (unbiasedTerms ? 2 * n : 0));
+        return Timed(KernelProductsKind, flops, region.LayerPairs, () => Inner.KernelProducts(first, second, kernel, unbiasedTerms, region, secondPermutation));
+    }
+
+    public int[] NeighbourOverlaps(ITileBlock first, ITileBlock second, int columns, TileRegion region, SamplePermutation secondPermutation) =>
+        Timed(NeighbourCountsKind, 0, region.LayerPairs, () => Inner.NeighbourOverlaps(first, second, columns, region, secondPermutation));
+
+    public double[] LayerPairScores(ITileBlock first, ITileBlock second, MetricSpec metric, TileRegion region, SamplePermutation secondPermutation) =>
+        Timed(PairMetricsKind, 0, region.LayerPairs, () => Inner.LayerPairScores(first, second, metric, region, secondPermutation));
 
     private T Timed<T>(string kind, double flops, long layerPairs, Func<T> run)
     {

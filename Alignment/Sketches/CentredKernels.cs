@@ -205,6 +205,51 @@ public sealed class CentredKernels
     }
 
     /// <summary>
+    /// Layer <paramref name="layer"/>'s packed row unfolded into a full N x N row-major matrix (both triangles,
+    /// the packing's scale kept: off-diagonal entries times sqrt(2)), so that a permuted packed row reads one
+    /// contiguous source row (<see cref="GatherPermuted"/>).
+    /// </summary>
+    public void Unfold(int layer, Span<double> full)
+    {
+        int n = SampleCount;
+        if (full.Length < (long)n * n) throw new ArgumentException($"an unfolded kernel needs {(long)n * n} values, the buffer holds {full.Length}");
+        ReadOnlySpan<double> packed = Row(layer);
+        int p = 0;
+        for (int i = 0; i < n; i++)
+        {
+            full[i * n + i] = packed[p++];
+            for (int j = i + 1; j < n; j++) full[i * n + j] = full[j * n + i] = packed[p++];
+        }
+    }
+
+    /// <summary>
+    /// The packed row of the permuted kernel P K Pᵀ (the kernel of <c>Y[π]</c>: entry (r, s) = K[π r, π s]),
+    /// no new Gram and no centring: centring commutes with a permutation, so (P K Pᵀ)c = P Kc Pᵀ, and the
+    /// diagonal maps to the diagonal, so the packing's sqrt(2) scale carries over. Row r of the packed upper
+    /// triangle reads only row π[r] of the <paramref name="unfolded"/> matrix (<see cref="Unfold"/>), at columns π[s], s ≥ r.
+    /// </summary>
+    public static void GatherPermuted(ReadOnlySpan<double> unfolded, int n, SamplePermutation permutation, Span<double> packed)
+    {
+        var forward = permutation.Forward;
+        int p = 0;
+        for (int r = 0; r < n; r++)
+        {
+            var source = unfolded.Slice(forward[r] * n, n);
+            var target = packed.Slice(p, n - r);
+            var columns = forward[r..];
+            for (int t = 0; t < target.Length; t++) target[t] = source[columns[t]];
+            p += n - r;
+        }
+    }
+
+    /// <summary>v[π]: an N-vector of the samples (α or e of a layer) for the permuted samples.</summary>
+    public static void PermuteVector(ReadOnlySpan<double> vector, SamplePermutation permutation, Span<double> permuted)
+    {
+        var forward = permutation.Forward;
+        for (int r = 0; r < forward.Length; r++) permuted[r] = vector[forward[r]];
+    }
+
+    /// <summary>
     /// exp(-d^2 / (2 sigma^2)) with d^2 = G_ii + G_jj - 2 G_ij clamped at 0, as torch.cdist's
     /// matrix-product path does; the diagonal is exactly 1. Each entry needs only itself and the
     /// diagonal, which is saved first.

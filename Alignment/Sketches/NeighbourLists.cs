@@ -56,6 +56,34 @@ public sealed class NeighbourLists
         return total;
     }
 
+    /// <summary>Empty lists of the same shape, for <see cref="RelabelInto"/> to fill draw after draw.</summary>
+    public NeighbourLists EmptyLike() => new(SampleCount, Columns, new int[_indices.Length], new double[_similarities.Length], new double[SampleCount]);
+
+    /// <summary>
+    /// The lists of the permuted samples <c>Y[π]</c> without a new neighbour search (CALIBRATION.md §2.2,
+    /// <c>knn_Y_perm = inv(π)[knn_Y[π]]</c>): row r is original row π[r], its neighbours renamed by π⁻¹, its
+    /// similarities and self-similarity carried along. Each row keeps its order, so equal similarities stay in
+    /// the original lower-index order rather than the permuted one; with ties at the k-th column a fresh search
+    /// on the permuted features could keep another member of the tie (the reference's relabelled null does
+    /// what this does). Writes into <paramref name="target"/> (from <see cref="EmptyLike"/>): no allocation.
+    /// </summary>
+    public void RelabelInto(SamplePermutation permutation, NeighbourLists target)
+    {
+        if (permutation.SampleCount != SampleCount || target.SampleCount != SampleCount || target.Columns != Columns)
+            throw new ArgumentException($"relabelling {SampleCount} x {Columns} lists with a permutation of {permutation.SampleCount} into {target.SampleCount} x {target.Columns}");
+        var forward = permutation.Forward;
+        var inverse = permutation.Inverse;
+        for (int r = 0; r < SampleCount; r++)
+        {
+            int u = forward[r];
+            var from = _indices.AsSpan(u * Columns, Columns);
+            var to = target._indices.AsSpan(r * Columns, Columns);
+            for (int t = 0; t < from.Length; t++) to[t] = inverse[from[t]];
+            _similarities.AsSpan(u * Columns, Columns).CopyTo(target._similarities.AsSpan(r * Columns, Columns));
+            target._selfSimilarities[r] = _selfSimilarities[u];
+        }
+    }
+
     /// <summary>Builds the lists of <paramref name="topk"/> columns from a full N x N Gram matrix.</summary>
     public static NeighbourLists FromGram(ReadOnlySpan<double> gram, int n, int topk)
     {

@@ -26,6 +26,24 @@ public sealed class SvccaBasis
     /// <summary>Dimension x N, row t = singular vector t (orthonormal rows).</summary>
     public double[] Vectors { get; }
 
+    /// <summary>
+    /// The basis of the permuted samples <c>Y[π]</c>: standardising and the SVD commute with a row permutation,
+    /// so its vectors are these with their sample entries permuted (entry r of vector t is entry π[r]).
+    /// </summary>
+    public SvccaBasis Permuted(SamplePermutation permutation)
+    {
+        int n = SampleCount;
+        var forward = permutation.Forward;
+        var vectors = new double[Vectors.Length];
+        for (int t = 0; t < Dimension; t++)
+        {
+            var from = Vectors.AsSpan(t * n, n);
+            var to = vectors.AsSpan(t * n, n);
+            for (int r = 0; r < n; r++) to[r] = from[forward[r]];
+        }
+        return new SvccaBasis(n, Dimension, vectors);
+    }
+
     /// <summary>The reference's standardisation epsilon (added to the std).</summary>
     public const double StdEpsilon = 1e-8;
 

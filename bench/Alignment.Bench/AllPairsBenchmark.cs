@@ -105,14 +105,21 @@ public static class AllPairsBenchmark
 
     private sealed record ZooModel(string Id, BlobRef Blob, int Layers, int Width);
 
+    /// <summary>Zoo model <paramref name="index"/>: 13 layers x D=768 for even indices, 25 x 1024 for odd ones, seeded by its index.</summary>
+    public static ModelFeatures ZooFeatures(int index, int n)
+    {
+        var (layers, width) = index % 2 == 0 ? (13, 768) : (25, 1024);
+        return SyntheticZoo.Model($"m{index:D3}", n, layers, width, seed: 1000 + index);
+    }
+
     /// <summary>Models start..count of the zoo, each a float32 .npy put into the store (two at a time: generation is parallel inside a model too).</summary>
     private static async Task<List<ZooModel>> Generate(IBlobStore store, int start, int count, int n)
     {
         var models = new ZooModel[count - start];
         await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, cancellation) =>
         {
-            var (layers, width) = i % 2 == 0 ? (13, 768) : (25, 1024);
-            var features = SyntheticZoo.Model($"m{i:D3}", n, layers, width, seed: 1000 + i);
+            var features = ZooFeatures(i, n);
+            var (layers, width) = (features.Layers.Count, features.Layers[0].Width);
             string temp = Path.Combine(Path.GetTempPath(), $"prh-zoo-{Guid.NewGuid():N}.npy");
             try
             {
