@@ -37,9 +37,13 @@ public static class HeatmapPlot
                     label.LabelAlignment = ScottPlot.Alignment.MiddleCenter;
                 }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, n).Select(j => (double)j).ToArray(), columns.ToArray());
+        // Column names run into each other under narrow cells: slanted, with the axis made tall enough for the longest.
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 20 + 6 * columns.Max(c => c.Length);
         plot.Axes.Left.SetTicks(Enumerable.Range(0, m).Select(i => (double)(m - 1 - i)).ToArray(), rows.ToArray());
         plot.Title(title);
         int cell = m <= 16 && n <= 16 ? 80 : 30;
-        plot.SavePng(path, 220 + cell * n, 160 + cell * m);
+        plot.SavePng(path, 220 + cell * n, 160 + 6 * columns.Max(c => c.Length) + cell * m);
     }
 }
