@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Hosting.Kubernetes;
@@ -41,13 +42,28 @@ public sealed class SiloHostTests
     [Fact]
     public async Task Ready_answers_503_once_the_silo_leaves_its_cluster_while_live_stays_200()
     {
-        int healthPort = FreePort();
         string data = Directory.CreateTempSubdirectory("prh-leaving-").FullName;
         try
         {
-            using var host = SiloHost.Create([$"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}",
-                $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}", "--Logging:LogLevel:Default=Error"]);
-            await host.StartAsync();
+            // A port found free can be taken by a test running beside this one before the host binds it: then fresh ports.
+            int healthPort = 0;
+            IHost? started = null;
+            for (int attempt = 1; started is null; attempt++)
+            {
+                healthPort = FreePort();
+                var candidate = SiloHost.Create([$"--Cluster:SiloPort={FreePort()}", $"--Cluster:GatewayPort={FreePort()}",
+                    $"--Health:Port={healthPort}", $"--Store:DataDirectory={data}", "--Logging:LogLevel:Default=Error"]);
+                try
+                {
+                    await candidate.StartAsync();
+                    started = candidate;
+                }
+                catch (Exception e) when (attempt < 3 && e.GetBaseException() is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressAlreadyInUse })
+                {
+                    candidate.Dispose();
+                }
+            }
+            using var host = started!;
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
             async Task<(HttpStatusCode, string)> Probe(string path)
             {
