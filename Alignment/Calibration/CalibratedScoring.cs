@@ -27,24 +27,14 @@ public static class CalibratedScoring
         SamplePermutations permutations, CalibrationOptions options, ITileBackend? backend = null)
     {
         backend ??= CpuTileBackend.Default;
-        bool mirror = symmetric && metric.Mirrored;
-        if (symmetric && xs.Count != ys.Count)
-            throw new ArgumentException("a symmetric alignment needs the same models on both sides");
+        var (plans, mirror) = AlignmentScoring.PlanAlignment(xs, ys, metric, symmetric, backend);
         if (mirror) options = options with { Aggregates = options.Aggregates.Concat(options.Aggregates.Select(a => a.Transposed)).Distinct().ToList() };
-        // Tiles take first arguments from ys and second arguments from xs.
-        var needed = new PairMask(ys.Count, xs.Count);
-        for (int j = 0; j < ys.Count; j++)
-            for (int i = 0; i < xs.Count; i++) needed[j, i] = !mirror || i <= j;
-        int n = xs[0].SampleCount;
-        var plans = TilePlanner.Plan(ys.Select(m => m.LayerCount).ToList(), xs.Select(m => m.LayerCount).ToList(), symmetric, [needed],
-            TilePlanner.LayerBytes(n, SketchRequest.For([metric], n)), backend.MemoryBudget);
 
         var pairs = new CalibratedTilePair[xs.Count, ys.Count];
         var mirrored = new bool[xs.Count, ys.Count];
         foreach (var plan in plans)
         {
-            var first = new SketchBlock(plan.Firsts.Select(j => ys[j]).ToList());
-            var second = plan.SameModels ? first : new SketchBlock(plan.Seconds.Select(i => xs[i]).ToList());
+            var (first, second) = AlignmentScoring.Blocks(plan, xs, ys);
             foreach (var pair in TileScorer.ScoreCalibrated(backend, first, second, [new TileMetric(metric, plan.Masks[0]!)], permutations, options)[0])
                 pairs[plan.Seconds[pair.Second], plan.Firsts[pair.First]] = pair;
         }

@@ -33,22 +33,11 @@ public static class AlignmentScoring
         ITileBackend? backend = null)
     {
         backend ??= CpuTileBackend.Default;
-        bool mirror = symmetric && metric.Mirrored;
-        if (symmetric && xs.Count != ys.Count)
-            throw new ArgumentException("a symmetric alignment needs the same models on both sides");
-        // Tiles take first arguments from ys and second arguments from xs.
-        var needed = new PairMask(ys.Count, xs.Count);
-        for (int j = 0; j < ys.Count; j++)
-            for (int i = 0; i < xs.Count; i++) needed[j, i] = !mirror || i <= j;
-        int n = xs[0].SampleCount;
-        var plans = TilePlanner.Plan(ys.Select(m => m.LayerCount).ToList(), xs.Select(m => m.LayerCount).ToList(), symmetric, [needed],
-            TilePlanner.LayerBytes(n, SketchRequest.For([metric], n)), backend.MemoryBudget);
-
+        var (plans, mirror) = PlanAlignment(xs, ys, metric, symmetric, backend);
         var entries = new LayerScores?[xs.Count, ys.Count];
         foreach (var plan in plans)
         {
-            var first = new SketchBlock(plan.Firsts.Select(j => ys[j]).ToList());
-            var second = plan.SameModels ? first : new SketchBlock(plan.Seconds.Select(i => xs[i]).ToList());
+            var (first, second) = Blocks(plan, xs, ys);
             foreach (var score in TileScorer.Score(backend, first, second, [new TileMetric(metric, plan.Masks[0]!)])[0])
                 entries[plan.Seconds[score.Second], plan.Firsts[score.First]] = score.Scores;
         }
@@ -64,6 +53,33 @@ public static class AlignmentScoring
                 indices[i, j] = mirrored && entry.BestIndices is { } b ? (b.Y, b.X) : entry.BestIndices;
             }
         return new AlignmentMatrix(scores, indices);
+    }
+
+    /// <summary>
+    /// The tiles of compute_alignment(xs, ys) within the backend's budget, and whether [j, i] mirrors [i, j]
+    /// (<paramref name="symmetric"/> and a mirrored metric: only i &lt;= j is planned). Tiles take first
+    /// arguments from ys and second arguments from xs.
+    /// </summary>
+    internal static (IReadOnlyList<TilePlan> Plans, bool Mirror) PlanAlignment(IReadOnlyList<ModelSketch> xs, IReadOnlyList<ModelSketch> ys,
+        MetricSpec metric, bool symmetric, ITileBackend backend)
+    {
+        bool mirror = symmetric && metric.Mirrored;
+        if (symmetric && xs.Count != ys.Count)
+            throw new ArgumentException("a symmetric alignment needs the same models on both sides");
+        var needed = new PairMask(ys.Count, xs.Count);
+        for (int j = 0; j < ys.Count; j++)
+            for (int i = 0; i < xs.Count; i++) needed[j, i] = !mirror || i <= j;
+        int n = xs[0].SampleCount;
+        var plans = TilePlanner.Plan(ys.Select(m => m.LayerCount).ToList(), xs.Select(m => m.LayerCount).ToList(), symmetric, [needed],
+            TilePlanner.LayerBytes(n, SketchRequest.For([metric], n)), backend.MemoryBudget);
+        return (plans, mirror);
+    }
+
+    /// <summary>A planned tile's two blocks of sketches: its ys, and its xs (the same block when the tile pairs a block with itself).</summary>
+    internal static (SketchBlock First, SketchBlock Second) Blocks(TilePlan plan, IReadOnlyList<ModelSketch> xs, IReadOnlyList<ModelSketch> ys)
+    {
+        var first = new SketchBlock(plan.Firsts.Select(j => ys[j]).ToList());
+        return (first, plan.SameModels ? first : new SketchBlock(plan.Seconds.Select(i => xs[i]).ToList()));
     }
 }
 
