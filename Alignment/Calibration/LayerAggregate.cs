@@ -50,9 +50,13 @@ public sealed record LayerAggregate(AggregateKind Kind, int TopK = 0)
 
     public override string ToString() => Name;
 
-    /// <summary>Reads <see cref="Name"/> back; an unknown name or a bad k is refused naming the field <c>aggregate</c>.</summary>
+    /// <summary>
+    /// Reads <see cref="Name"/> back (also row_max_mean and col_max_mean, Aristotelian's spellings); an unknown name, a
+    /// topk_mean without its k or a bad k is refused naming the field <c>aggregate</c>.
+    /// </summary>
     public static LayerAggregate Parse(string name)
     {
+        if (name == "topk_mean") throw new AlignmentException(ErrorKind.ValueError, "aggregate 'topk_mean' needs its k: topk_mean:K");
         if (name.StartsWith("topk_mean:", StringComparison.Ordinal))
             return int.TryParse(name["topk_mean:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out int k) ? TopKMean(k)
                 : throw new AlignmentException(ErrorKind.ValueError, $"aggregate '{name}': topk_mean:K needs a positive integer K");
@@ -60,8 +64,8 @@ public sealed record LayerAggregate(AggregateKind Kind, int TopK = 0)
         {
             "max" => Max,
             "mean" => Mean,
-            "rowmax_mean" => RowMaxMean,
-            "colmax_mean" => ColMaxMean,
+            "rowmax_mean" or "row_max_mean" => RowMaxMean,
+            "colmax_mean" or "col_max_mean" => ColMaxMean,
             "hungarian" => Hungarian,
             _ => throw new AlignmentException(ErrorKind.ValueError,
                 $"aggregate '{name}' is not one of max, mean, rowmax_mean, colmax_mean, topk_mean:K, hungarian"),

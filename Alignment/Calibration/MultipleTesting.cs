@@ -70,4 +70,28 @@ public static class MultipleTesting
         }
         return maxima;
     }
+    /// <summary>
+    /// The grid's multiple tests: Benjamini–Hochberg at <paramref name="fdr"/> over its p-values taken row-major, and
+    /// the max-statistic threshold at <paramref name="alpha"/> over the whole grid (draw k's maximum of every entry's
+    /// null, <paramref name="nullScores"/> row-major, all sharing draw k's permutation) with the entries above it.
+    /// </summary>
+    public static GridTests Grid(Calibration[,] tests, IReadOnlyList<double[]> nullScores, double alpha, double fdr)
+    {
+        int rows = tests.GetLength(0), columns = tests.GetLength(1);
+        var pValues = new double[rows * columns];
+        for (int c = 0; c < pValues.Length; c++) pValues[c] = tests[c / columns, c % columns].PValue;
+        var (cutoff, reject) = BenjaminiHochberg(pValues, fdr);
+        double threshold = MaxStatisticThreshold(FamilyMaxima(nullScores), alpha);
+        var significant = new bool[rows, columns];
+        var familyWise = new bool[rows, columns];
+        for (int c = 0; c < pValues.Length; c++)
+        {
+            significant[c / columns, c % columns] = reject[c];
+            familyWise[c / columns, c % columns] = RejectFamilyWise(tests[c / columns, c % columns].Observed, threshold);
+        }
+        return new GridTests(cutoff, significant, threshold, familyWise);
+    }
 }
+
+/// <summary>A grid's multiple tests: BH's cutoff and rejections, the max-statistic FWER threshold and its rejections.</summary>
+public sealed record GridTests(double BhCutoff, bool[,] Significant, double FwerThreshold, bool[,] FamilySignificant);

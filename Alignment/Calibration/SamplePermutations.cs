@@ -74,9 +74,13 @@ public sealed class SamplePermutations
     /// A (K, N) .npy of integers (int64 as torch saves them; any integer type is read). A floating-point file,
     /// another rank, or a bad row is refused naming the file and the field.
     /// </summary>
-    public static SamplePermutations Load(string path)
+    public static SamplePermutations Load(string path) => FromNpy(path, NpyFile.Read(path));
+
+    /// <summary><see cref="Load(string)"/> of a file's bytes already in memory (<paramref name="path"/> names it in errors).</summary>
+    public static SamplePermutations Load(string path, byte[] content) => FromNpy(path, NpyFile.Read(path, content));
+
+    private static SamplePermutations FromNpy(string path, Tensor tensor)
     {
-        var tensor = NpyFile.Read(path);
         if (!tensor.SourceType.IsInteger())
             throw new AlignmentException(ErrorKind.ValueError, $"{path}: permutations must be integers, the file holds {TensorCodec.Describe(tensor.SourceType)}");
         if (tensor.Rank != 2)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Prh.Alignment.Calibration;
 using Prh.Alignment.Metrics;
+using Prh.Contracts.Sweeps;
 
 namespace Prh.Client.Commands;
 
@@ -11,8 +12,6 @@ namespace Prh.Client.Commands;
 /// </summary>
 internal sealed class CalibrateOptions
 {
-    public const double DefaultFdr = 0.05;
-
     public Option<int?> Calibrate { get; } = new("--calibrate")
     {
         Description = "Calibrate by K permutations of the samples (Aristotelian's recipe: τ, add-one p, calibrated score; 200 is the paper's K)",
@@ -31,7 +30,7 @@ internal sealed class CalibrateOptions
         Description = "A (K', N) integer .npy of recorded permutations (its first K rows are used) instead of seeded ones",
     };
 
-    public Option<double?> Fdr { get; } = new("--fdr") { Description = $"Benjamini-Hochberg false discovery rate q (default {DefaultFdr})" };
+    public Option<double?> Fdr { get; } = new("--fdr") { Description = $"Benjamini-Hochberg false discovery rate q (default {CalibrationSettings.DefaultFdr})" };
 
     public void AddTo(Command command)
     {
@@ -39,10 +38,10 @@ internal sealed class CalibrateOptions
     }
 
     /// <summary>
-    /// The request, or null without <c>--calibrate</c>. Refused, naming the flag: K &lt; 1, α or q outside (0, 1), an
+    /// The settings, or null without <c>--calibrate</c>. Refused, naming the flag: K &lt; 1, α or q outside (0, 1), an
     /// unknown aggregate, <c>--seed</c> with <c>--permutations</c>, and any of these flags without <c>--calibrate</c>.
     /// </summary>
-    public CalibrationRequest? Read(ParseResult parse)
+    public CalibrationSettings? Read(ParseResult parse)
     {
         if (parse.GetValue(Calibrate) is not { } count)
         {
@@ -51,33 +50,28 @@ internal sealed class CalibrateOptions
                     throw new AlignmentException(ErrorKind.ValueError, $"{o.Name} needs --calibrate K");
             return null;
         }
-        if (count < 1) throw new AlignmentException(ErrorKind.ValueError, $"--calibrate K: the number of permutations must be at least 1, got {count}");
-        double alpha = parse.GetValue(Alpha) ?? new CalibrationOptions().Alpha;
-        if (!(alpha > 0 && alpha < 1)) throw new AlignmentException(ErrorKind.ValueError, $"--alpha must lie strictly inside (0, 1), got {alpha}");
-        double fdr = parse.GetValue(Fdr) ?? DefaultFdr;
-        if (!(fdr > 0 && fdr < 1)) throw new AlignmentException(ErrorKind.ValueError, $"--fdr (the false discovery rate q) must lie strictly inside (0, 1), got {fdr}");
         string? file = parse.GetValue(Permutations);
         ulong? seed = parse.GetValue(Seed);
         if (file is not null && seed is not null)
             throw new AlignmentException(ErrorKind.ValueError, "--seed and --permutations exclude each other: recorded permutations take no seed");
+        if (file is not null && !File.Exists(file)) throw new FileNotFoundException($"--permutations {file}: no such file");
         LayerAggregate aggregate;
         try
         {
-            aggregate = ParseAggregate(parse.GetValue(Aggregate) ?? "max");
+            aggregate = LayerAggregate.Parse(parse.GetValue(Aggregate) ?? "max");
         }
         catch (AlignmentException e)
         {
             throw new AlignmentException(e.Kind, $"--aggregate: {e.Message}");
         }
-        return new CalibrationRequest(count, alpha, file is null ? seed ?? 0 : null, file, aggregate, fdr);
+        var settings = new CalibrationSettings(count, parse.GetValue(Alpha) ?? new CalibrationOptions().Alpha, file is null ? seed ?? 0 : null, file, aggregate,
+            parse.GetValue(Fdr) ?? CalibrationSettings.DefaultFdr);
+        settings.Validate(field => field switch
+        {
+            "permutations" => "--calibrate K",
+            "permutations_file" => "--permutations",
+            _ => $"--{field}",
+        });
+        return settings;
     }
-
-    /// <summary>The engine's aggregate names, and row_max_mean / col_max_mean for rowmax_mean / colmax_mean.</summary>
-    private static LayerAggregate ParseAggregate(string name) => LayerAggregate.Parse(name switch
-    {
-        "row_max_mean" => "rowmax_mean",
-        "col_max_mean" => "colmax_mean",
-        "topk_mean" => throw new AlignmentException(ErrorKind.ValueError, "topk_mean needs its k: topk_mean:K"),
-        _ => name,
-    });
 }

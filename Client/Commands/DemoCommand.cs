@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Prh.Alignment.Calibration;
 using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
@@ -16,7 +17,8 @@ namespace Prh.Client.Commands;
 /// weights (a family of MLPs and a family of token models, each at several widths) and a synthetic
 /// dataset, runs a sweep over them on an embedded silo (extraction in shards, sketches, matrices),
 /// prints the matrices and writes CSV, JSON and heatmap PNGs. As in the paper, the wider members of a
-/// family agree more with each other than the narrow ones.
+/// family agree more with each other than the narrow ones. Every score is calibrated by K = 200 seeded permutations:
+/// a control MLP that sees independent noise instead of the samples aligns with the others only by chance.
 /// </summary>
 internal static class DemoCommand
 {
@@ -35,12 +37,12 @@ internal static class DemoCommand
             string folder = Path.GetFullPath(parse.GetValue(output)!);
             int n = parse.GetValue(samples);
             var definition = WriteZoo(folder, n);
-            Console.Out.WriteLine($"demo: {definition.Models.Count} ONNX models in 2 families over N = {n} inputs, under {folder}");
+            Console.Out.WriteLine($"demo: {definition.Models.Count} ONNX models (2 families and a control that sees noise) over N = {n} inputs, under {folder}");
 
             var results = await RunAsync(definition, folder);
             Console.Out.WriteLine();
             foreach (var matrix in results) Console.Out.WriteLine(WidthTrend(matrix));
-            Console.Out.WriteLine($"\nwrote results.json and, per metric, a .csv and a .png heatmap in {folder}");
+            Console.Out.WriteLine($"\nwrote results.json and, per metric, a .csv and a .png heatmap of the scores and of the calibrated scores in {folder}");
             return 0;
         }));
         command.Subcommands.Add(RealDemoCommand.Build());
@@ -70,7 +72,10 @@ internal static class DemoCommand
             Console.Out.WriteLine();
             Console.Out.Write(SweepResults.Table(matrix));
             await File.WriteAllTextAsync(Path.Combine(folder, $"{matrix.Metric.Key}.csv"), SweepResults.Csv(matrix));
-            HeatmapPlot.Save(matrix, Path.Combine(folder, $"{matrix.Metric.Key}.png"));
+            HeatmapPlot.Save(matrix, MatrixView.Scores, Path.Combine(folder, $"{matrix.Metric.Key}.png"));
+            if (matrix.Calibration is null) continue;
+            await File.WriteAllTextAsync(Path.Combine(folder, $"{matrix.Metric.Key}.calibrated.csv"), SweepResults.Csv(matrix, MatrixView.Calibrated));
+            HeatmapPlot.Save(matrix, MatrixView.Calibrated, Path.Combine(folder, $"{matrix.Metric.Key}.calibrated.png"));
         }
         return results;
     }
@@ -93,8 +98,7 @@ internal static class DemoCommand
         yield return $"    onnx: models/{Path.GetFileName(m.Onnx!.Path)}";
         yield return $"    layer_op: {m.Onnx.LayerOp}";
         yield return $"    pool: {PoolingNames.Name(m.Onnx.Pool)}";
-        if (m.Onnx.Mask is not { } mask) yield break;
-        yield return $"    mask: {mask}";
+        if (m.Onnx.Mask is { } mask) yield return $"    mask: {mask}";
         foreach (var (input, datasetInput) in m.Onnx.Inputs ?? new Dictionary<string, string>())
             yield return $"    inputs: {{{input}: {datasetInput}}}";
     }
@@ -111,6 +115,11 @@ internal static class DemoCommand
             File.WriteAllBytes(path, OnnxModelBuilder.Mlp(InputWidth, [width, width, width], seed: width).Bytes);
             sources.Add(new ModelDefinition($"mlp_w{width}", null, new OnnxSource(path, LayerOp: "Relu", Pool: Pooling.None)));
         }
+        // A control: an MLP that sees independent noise, not the samples. Its alignment with the others is chance, which calibration tells.
+        string control = Path.Combine(models, "ctrl_w256.onnx");
+        File.WriteAllBytes(control, OnnxModelBuilder.Mlp(InputWidth, [256, 256, 256], seed: 256).Bytes);
+        sources.Add(new ModelDefinition("ctrl_w256", null, new OnnxSource(control, LayerOp: "Relu", Pool: Pooling.None,
+            Inputs: new Dictionary<string, string> { ["x"] = "noise" })));
         foreach (var (width, depth) in s_tokenModels)
         {
             string path = Path.Combine(models, $"tok_w{width}.onnx");
@@ -124,6 +133,9 @@ internal static class DemoCommand
         var random = new Random(2024);
         var x = new double[n * InputWidth];
         for (int i = 0; i < x.Length; i++) x[i] = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        var noise = new double[n * InputWidth];
+        var other = new Random(7);
+        for (int i = 0; i < noise.Length; i++) noise[i] = Math.Sqrt(-2 * Math.Log(1 - other.NextDouble())) * Math.Cos(2 * Math.PI * other.NextDouble());
         var mask = new double[n * Tokens];
         for (int s = 0; s < n; s++)
         {
@@ -135,13 +147,17 @@ internal static class DemoCommand
             ["x"] = Path.Combine(data, "x.npy"),
             ["tokens"] = Path.Combine(data, "tokens.npy"),
             ["mask"] = Path.Combine(data, "mask.npy"),
+            ["noise"] = Path.Combine(data, "noise.npy"),
         };
         NpyFile.Write(inputs["x"], [n, InputWidth], x);
         NpyFile.Write(inputs["tokens"], [n, Tokens, InputWidth / Tokens], x);
         NpyFile.Write(inputs["mask"], [n, Tokens], mask);
+        NpyFile.Write(inputs["noise"], [n, InputWidth], noise);
 
         var metrics = new List<MetricSpec> { MetricSpec.Parse("mutual_knn@10"), MetricSpec.Parse("cka"), MetricSpec.Parse("unbiased_cka"), MetricSpec.Parse("cknna@10") };
-        var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, new DatasetSource(inputs), ShardSize: Math.Max(16, n / 4));
+        // Every score set against chance: the paper's K = 200 permutations of the samples, seeded.
+        var calibration = new CalibrationSettings(CalibrationSettings.DefaultPermutations, 0.05, 0, null, LayerAggregate.Max, CalibrationSettings.DefaultFdr);
+        var definition = new SweepDefinition("demo", $"synthetic-{n}", sources, metrics, new DatasetSource(inputs), ShardSize: Math.Max(16, n / 4), calibration);
         File.WriteAllLines(Path.Combine(folder, "sweep.yaml"),
         [
             $"name: {definition.Name}", $"dataset: {definition.Dataset}", $"shard_size: {definition.ShardSize}", "inputs:",
@@ -150,6 +166,8 @@ internal static class DemoCommand
             .. sources.SelectMany(ModelLines),
             "metrics:",
             .. metrics.SelectMany(m => m.TopK is { } k ? new[] { $"  - name: {m.Name}", $"    topk: {k}" } : [$"  - name: {m.Name}"]),
+            "calibration:", $"  permutations: {calibration.Permutations}", $"  seed: {calibration.Seed}", $"  aggregate: {calibration.Aggregate}",
+            $"  alpha: {Json.Number(calibration.Alpha)}", $"  fdr: {Json.Number(calibration.Fdr)}",
         ]);
         return definition;
     }

@@ -4,6 +4,7 @@ using Prh.Alignment.Calibration;
 using Prh.Alignment.Metrics;
 using Prh.Alignment.Scoring;
 using Prh.Alignment.Sketches;
+using Prh.Contracts.Sweeps;
 
 namespace Prh.Client.Commands;
 
@@ -59,29 +60,29 @@ internal static class ScoreCommand
     /// <summary>One calibrated pass: the model pair's aggregate test and every layer pair's own test, BH over the layer pairs.</summary>
     private sealed record CalibratedScore(CalibratedTilePair Pair, Calibration Statistics, Calibration[,] Cells, double BhCutoff, bool[,] Significant);
 
-    private static CalibratedScore Calibrated(ModelSketch x, ModelSketch y, MetricSpec spec, CalibrationRequest request)
+    private static CalibratedScore Calibrated(ModelSketch x, ModelSketch y, MetricSpec spec, CalibrationSettings request)
     {
         var options = request.Options(perCell: true);
-        var pair = CalibratedScoring.ComputeScore(x, y, spec, request.Permutations(x.SampleCount), options);
+        var pair = CalibratedScoring.ComputeScore(x, y, spec, request.Draw(x.SampleCount, "--permutations"), options);
         var cells = pair.CalibrateCells(options);
-        var (cutoff, significant) = request.BenjaminiHochberg(cells);
+        var (cutoff, significant) = CalibrationOutput.BenjaminiHochberg(cells, request.Fdr);
         return new CalibratedScore(pair, pair.Calibrate(0, options), cells, cutoff, significant);
     }
 
-    private static void WriteCalibration(Utf8JsonWriter w, CalibrationRequest request, CalibratedScore c)
+    private static void WriteCalibration(Utf8JsonWriter w, CalibrationSettings request, CalibratedScore c)
     {
         w.WriteStartObject("calibration");
-        request.WriteSettings(w);
-        CalibrationRequest.WriteStatistics(w, c.Statistics);
+        CalibrationOutput.WriteSettings(w, request);
+        CalibrationOutput.WriteStatistics(w, c.Statistics);
         w.WriteStartObject("layer_pairs");
-        CalibrationRequest.WriteStatisticMatrices(w, c.Cells);
+        CalibrationOutput.WriteStatisticMatrices(w, c.Cells);
         w.WriteDouble("bh_cutoff", c.BhCutoff);
         w.WriteMatrix("significant", Json.Rows(c.Significant), (writer, v) => writer.WriteBooleanValue(v));
         w.WriteEndObject();
         w.WriteEndObject();
     }
 
-    private static void PrintCalibration(CalibrationRequest request, CalibratedScore c)
+    private static void PrintCalibration(CalibrationSettings request, CalibratedScore c)
     {
         var s = c.Statistics;
         Console.Out.WriteLine($"calibrated by {request.Describe()}:");
@@ -90,8 +91,8 @@ internal static class ScoreCommand
         int count = c.Significant.Cast<bool>().Count(v => v);
         Console.Out.WriteLine($"each layer pair against its own null: calibrated scores (* significant by Benjamini-Hochberg at q = {Json.Number(request.Fdr)} " +
             $"over the {c.Cells.Length} layer pairs: {(count == 0 ? "none" : $"{count}, p ≤ {Json.Number(c.BhCutoff)}")})");
-        Console.Out.Write(Table.Render(CalibrationRequest.Select(c.Cells, v => v.Calibrated), i => $"x{i}", j => $"y{j}", (i, j) => c.Significant[i, j]));
+        Console.Out.Write(Table.Render(CalibrationOutput.Select(c.Cells, v => v.Calibrated), i => $"x{i}", j => $"y{j}", (i, j) => c.Significant[i, j]));
         Console.Out.WriteLine("layer pairs' p-values");
-        Console.Out.Write(Table.Render(CalibrationRequest.Select(c.Cells, v => v.PValue), i => $"x{i}", j => $"y{j}", (i, j) => c.Significant[i, j]));
+        Console.Out.Write(Table.Render(CalibrationOutput.Select(c.Cells, v => v.PValue), i => $"x{i}", j => $"y{j}", (i, j) => c.Significant[i, j]));
     }
 }

@@ -125,8 +125,10 @@ internal static class SweepCommand
         var pair = PairOption();
         var format = new Option<string>("--format") { Description = "table, csv, json or npy", DefaultValueFactory = _ => "table" };
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout (required for npy)" };
+        var views = new ViewOptions();
         var command = new Command("results", "Print one metric's matrix of a finished sweep, or with --pair one model pair's layer x layer matrix.")
             { id, gateway, metric, pair, format, output };
+        views.AddTo(command);
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
@@ -135,8 +137,10 @@ internal static class SweepCommand
             if (chosen is not ("table" or "csv" or "json" or "npy")) throw new RefusalException($"--format '{chosen}' is not one of table, csv, json, npy");
             if (chosen == "npy" && path is null) throw new RefusalException("--format npy needs --out FILE.npy");
             var sweep = cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!);
+            var view = views.Read(parse);
             if (Pair(parse.GetValue(pair)) is { } models)
             {
+                if (view != MatrixView.Scores) throw new RefusalException("--calibrated, --pvalues and --significant are of the models x models matrix, not of --pair");
                 var layers = await sweep.GetPairAsync(parse.GetValue(metric)!, models.First, models.Second);
                 if (chosen == "npy")
                 {
@@ -151,10 +155,15 @@ internal static class SweepCommand
             if (chosen == "npy")
             {
                 int m = matrix.Models.Count;
-                Prh.Alignment.IO.NpyFile.Write(path!, [m, m], matrix.Scores.SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
+                Prh.Alignment.IO.NpyFile.Write(path!, [m, m], SweepResults.Values(matrix, view).SelectMany(r => r).ToArray(), Prh.Alignment.IO.TensorDType.Float64);
                 return 0;
             }
-            await Write(path, chosen switch { "table" => SweepResults.Table(matrix), "csv" => SweepResults.Csv(matrix), _ => SweepResults.MatrixJson(matrix) + "\n" });
+            await Write(path, chosen switch
+            {
+                "table" => SweepResults.Table(matrix, view),
+                "csv" => SweepResults.Csv(matrix, view),
+                _ => SweepResults.MatrixJson(matrix, view) + "\n",
+            });
             return 0;
         }));
         return command;
@@ -182,16 +191,23 @@ internal static class SweepCommand
         var metric = MetricOption();
         var pair = PairOption();
         var output = new Option<string>("--out") { Description = "PNG file to write", Required = true };
-        var command = new Command("plot", "Draw one metric's matrix of a finished sweep, or with --pair one model pair's layer x layer matrix, as a heatmap (PNG).")
+        var views = new ViewOptions();
+        var command = new Command("plot", "Draw one metric's matrix of a finished sweep, or with --pair one model pair's layer x layer matrix, as a heatmap (PNG); "
+            + "a calibrated sweep's non-significant entries are marked.")
             { id, gateway, metric, pair, output };
+        views.AddTo(command);
         command.SetAction((parse, _) => CommandErrors.RunAsync(async () =>
         {
             await using var cluster = await Connect(parse.GetValue(gateway));
+            var view = views.Read(parse);
             if (Pair(parse.GetValue(pair)) is { } models)
+            {
+                if (view != MatrixView.Scores) throw new RefusalException("--calibrated, --pvalues and --significant are of the models x models matrix, not of --pair");
                 HeatmapPlot.Save(await cluster.Client.GetGrain<ISweepGrain>(parse.GetValue(id)!).GetPairAsync(parse.GetValue(metric)!, models.First, models.Second),
                     parse.GetValue(output)!);
+            }
             else
-                HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), parse.GetValue(output)!);
+                HeatmapPlot.Save(await Matrix(cluster, parse.GetValue(id)!, parse.GetValue(metric)!), view, parse.GetValue(output)!);
             return 0;
         }));
         return command;
@@ -268,4 +284,27 @@ internal static class SweepCommand
         w.WriteNumber("sketches", s.Scoring?.SketchCount ?? 0);
         w.WriteEndObject();
     });
+
+    /// <summary><c>--calibrated</c>, <c>--pvalues</c>, <c>--significant</c>: which of a calibrated sweep's matrices to show (one at most; the scores without).</summary>
+    private sealed class ViewOptions
+    {
+        private readonly (Option<bool> Option, MatrixView View)[] _views =
+        [
+            (new Option<bool>("--calibrated") { Description = "The calibrated scores clip((s - τ) / (1 - τ), 0, 1) of a calibrated sweep" }, MatrixView.Calibrated),
+            (new Option<bool>("--pvalues") { Description = "The permutation p-values (1 + #{null ≥ s}) / (K + 1) of a calibrated sweep" }, MatrixView.PValues),
+            (new Option<bool>("--significant") { Description = "The scores Benjamini-Hochberg at the sweep's fdr finds significant (others empty)" }, MatrixView.Significant),
+        ];
+
+        public void AddTo(Command command)
+        {
+            foreach (var (option, _) in _views) command.Options.Add(option);
+        }
+
+        public MatrixView Read(ParseResult parse)
+        {
+            var chosen = _views.Where(v => parse.GetValue(v.Option)).ToList();
+            if (chosen.Count > 1) throw new RefusalException($"{string.Join(" and ", chosen.Select(v => v.Option.Name))} exclude each other: one matrix at a time");
+            return chosen.Count == 0 ? MatrixView.Scores : chosen[0].View;
+        }
+    }
 }

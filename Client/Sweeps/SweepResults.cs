@@ -2,14 +2,50 @@ using System.Text;
 using System.Text.Json;
 using Prh.Alignment.Metrics;
 using Prh.Client.Commands;
+using Prh.Contracts;
 using Prh.Contracts.Aggregation;
 using Prh.Contracts.Sweeps;
 
 namespace Prh.Client.Sweeps;
 
+/// <summary>What of a metric's matrix is shown: the scores, or for a calibrated sweep the calibrated scores, the p-values, or the scores BH finds significant.</summary>
+public enum MatrixView
+{
+    Scores,
+    Calibrated,
+    PValues,
+    Significant,
+}
+
 /// <summary>How sweep matrices are printed: JSON (the contract), CSV, or a readable table.</summary>
 public static class SweepResults
 {
+    /// <summary>
+    /// The view's values: the scores; the calibrated scores; the p-values; or the observed scores Benjamini-Hochberg
+    /// finds significant, NaN (null in JSON, empty in CSV) where it does not. The calibrated views need a calibrated sweep.
+    /// </summary>
+    public static double[][] Values(MetricMatrix m, MatrixView view)
+    {
+        if (view == MatrixView.Scores) return m.Scores;
+        var c = m.Calibration ?? throw new RefusalException(
+            $"{m.Metric.Key}: the sweep was not calibrated, so it has no {Name(view)}; give its spec a calibration block (calibration: {{permutations: 200}})");
+        return Enumerable.Range(0, m.Models.Count).Select(i => Enumerable.Range(0, m.Models.Count).Select(j => view switch
+        {
+            MatrixView.Calibrated => c.Tests[i, j].Calibrated,
+            MatrixView.PValues => c.Tests[i, j].PValue,
+            _ => c.Significant[i, j] ? m.Scores[i][j] : double.NaN,
+        }).ToArray()).ToArray();
+    }
+
+    /// <summary>The view's name in JSON and titles: scores, calibrated, p_values, significant.</summary>
+    public static string Name(MatrixView view) => view switch
+    {
+        MatrixView.Scores => "scores",
+        MatrixView.Calibrated => "calibrated",
+        MatrixView.PValues => "p_values",
+        _ => "significant",
+    };
+
     /// <summary>{"models": [...], "results": [{"metric", "topk", "scores", "indices"}, ...]}</summary>
     public static string Json(IReadOnlyList<string> models, IReadOnlyList<MetricMatrix> results) => Commands.Json.Document(w =>
     {
@@ -19,7 +55,23 @@ public static class SweepResults
         w.WriteEndObject();
     });
 
-    public static string MatrixJson(MetricMatrix m) => Commands.Json.Document(w => Write(w, m));
+    /// <summary>One metric: {"metric", "topk", "scores", "indices", and a calibrated sweep's "calibration"}, or a calibrated view's {"metric", "topk", "models", view}.</summary>
+    public static string MatrixJson(MetricMatrix m, MatrixView view = MatrixView.Scores) => Commands.Json.Document(w =>
+    {
+        if (view == MatrixView.Scores)
+        {
+            Write(w, m);
+            return;
+        }
+        var values = Values(m, view);
+        w.WriteStartObject();
+        WriteMetric(w, m.Metric);
+        w.WriteStrings("models", m.Models);
+        w.WriteMatrix(Name(view), values, view == MatrixView.Significant
+            ? (writer, v) => { if (double.IsNaN(v)) writer.WriteNullValue(); else writer.WriteNumberValue(v); }
+        : Commands.Json.WriteDoubleValue);
+        w.WriteEndObject();
+    });
 
     private static void Write(Utf8JsonWriter w, MetricMatrix m)
     {
@@ -27,6 +79,7 @@ public static class SweepResults
         WriteMetric(w, m.Metric);
         w.WriteMatrix("scores", m.Scores, Commands.Json.WriteDoubleValue);
         w.WriteMatrix("indices", m.Indices, (w, p) => w.WritePairValue(p is null ? null : (p[0], p[1])));
+        if (m.Calibration is { } c) CalibrationOutput.WriteMatrix(w, c);
         w.WriteEndObject();
     }
 
@@ -38,20 +91,33 @@ public static class SweepResults
         else w.WriteNull("topk");
     }
 
-    public static string Csv(MetricMatrix m)
+    public static string Csv(MetricMatrix m, MatrixView view = MatrixView.Scores)
     {
+        var values = Values(m, view);
         var sb = new StringBuilder("model,").AppendLine(string.Join(",", m.Models));
         for (int i = 0; i < m.Models.Count; i++)
-            sb.Append(m.Models[i]).Append(',').AppendLine(string.Join(",", m.Scores[i].Select(Commands.Json.Number)));
+            sb.Append(m.Models[i]).Append(',').AppendLine(string.Join(",", values[i].Select(v => double.IsNaN(v) && view == MatrixView.Significant ? "" : Commands.Json.Number(v))));
         return sb.ToString();
     }
 
-    public static string Table(MetricMatrix m)
+    /// <summary>
+    /// The view as a table. A calibrated sweep's scores come with every statistic's table, BH's significant entries marked *,
+    /// and the family-wise result; a calibrated view marks BH's significant entries *.
+    /// </summary>
+    public static string Table(MetricMatrix m, MatrixView view = MatrixView.Scores)
     {
-        var scores = new double[m.Models.Count, m.Models.Count];
+        var values = Values(m, view);
+        var grid = new double[m.Models.Count, m.Models.Count];
         for (int i = 0; i < m.Models.Count; i++)
-            for (int j = 0; j < m.Models.Count; j++) scores[i, j] = m.Scores[i][j];
-        return $"{m.Metric.Key}\n" + Commands.Table.Render(scores, i => m.Models[i], j => m.Models[j], (_, _) => false);
+            for (int j = 0; j < m.Models.Count; j++) grid[i, j] = values[i][j];
+        var c = m.Calibration;
+        string title = view == MatrixView.Scores ? m.Metric.Key : $"{m.Metric.Key} {Name(view)}, calibrated by {c!.Settings.Describe()}; * marks the entries " +
+            $"Benjamini-Hochberg at q = {Commands.Json.Number(c.Settings.Fdr)} finds significant";
+        string text = $"{title}\n" + Commands.Table.Render(grid, i => m.Models[i], j => m.Models[j], (i, j) => view != MatrixView.Scores && c!.Significant[i, j]);
+        if (view != MatrixView.Scores || c is null) return text;
+        var details = new StringWriter();
+        CalibrationOutput.PrintMatrix(details, c, i => m.Models[i], j => m.Models[j]);
+        return text + details;
     }
 
     /// <summary>{"metric", "topk", "first", "second", "scores" (rows: the first model's layers), "best_score", "best_indices"}</summary>

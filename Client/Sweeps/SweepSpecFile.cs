@@ -1,4 +1,6 @@
 using System.Globalization;
+using Prh.Alignment.Calibration;
+using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Contracts.Datasets;
 using Prh.Contracts.Storage;
@@ -36,6 +38,9 @@ namespace Prh.Client.Sweeps;
 ///   - name: mutual_knn
 ///     topk: 10
 ///   - name: cka                            # also kernel_metric, rbf_sigma; svcca: cca_dim
+/// calibration:                             # optional: every pair also calibrated by one set of permutations
+///   permutations: 200                      # K seeded draws, or a recorded (K, N) .npy: permutations: perms.npy
+///   alpha: 0.05                            # τ's level; also seed: 0, aggregate: max, fdr: 0.05
 /// </code>
 /// The YAML is read as a tree of nodes and mapped by hand, so every error is in the spec's terms and
 /// names the file, line, column and field (<c>bad.yaml:9:5: models[0].pool: unknown pooling 'max'; ...</c>).
@@ -43,10 +48,11 @@ namespace Prh.Client.Sweeps;
 /// </summary>
 public static class SweepSpecFile
 {
-    private static readonly string[] SpecKeys = ["name", "dataset", "models", "metrics", "inputs", "samples", "build", "shard_size"];
+    private static readonly string[] SpecKeys = ["name", "dataset", "models", "metrics", "inputs", "samples", "build", "shard_size", "calibration"];
     private static readonly string[] ModelKeys = ["id", "features", "samples", "onnx", "layers", "layer_op", "pool", "mask", "inputs", "preprocess"];
     private static readonly string[] BuildKeys = ["samples", "image_size", "normalize", "vocab", "max_tokens"];
     private static readonly string[] MetricKeys = ["name", "topk", "kernel_metric", "rbf_sigma", "cca_dim"];
+    private static readonly string[] CalibrationKeys = ["permutations", "alpha", "seed", "aggregate", "fdr"];
 
     public static SweepDefinition Load(string path)
     {
@@ -120,13 +126,64 @@ public static class SweepSpecFile
             }
         }
 
+        // permutations: a whole number is K seeded draws; anything else names a recorded (K, N) file, read here for its K.
+        CalibrationSettings? Calibration()
+        {
+            if (spec.Child("calibration", CalibrationKeys) is not { } c) return null;
+            int count = CalibrationSettings.DefaultPermutations;
+            string? file = null;
+            if (c.Text("permutations") is { } text)
+            {
+                if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int k)) count = k;
+                else
+                {
+                    file = Resolve(text, message => c.Error("permutations", message));
+                    if (!BlobRef.TryParseUri(file, out _))
+                        try
+                        {
+                            count = SamplePermutations.Load(file).Count;
+                        }
+                        catch (Exception e) when (e is AlignmentException or IOException or UnauthorizedAccessException or TensorFileException)
+                        {
+                            throw c.Error("permutations", e.Message);
+                        }
+                    else throw c.Error("permutations", "a stored blob holds no K here: give K seeded draws, or the file");
+                }
+            }
+            var seed = c.Text("seed") is { } s ? ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value
+                : throw c.Error("seed", $"expected a whole number from 0 to {ulong.MaxValue}, got '{s}'") : (ulong?)null;
+            LayerAggregate aggregate;
+            try
+            {
+                aggregate = LayerAggregate.Parse(c.Text("aggregate") ?? "max");
+            }
+            catch (AlignmentException e)
+            {
+                throw c.Error("aggregate", e.Message);
+            }
+            var settings = new CalibrationSettings(count, c.Double("alpha") ?? 0.05, file is null ? seed ?? 0 : seed, file, aggregate,
+                c.Double("fdr") ?? CalibrationSettings.DefaultFdr);
+            try
+            {
+                settings.Validate(SweepValidation.SpecField);
+            }
+            catch (AlignmentException e)
+            {
+                // The message names the field: it is placed at that field's value in the file.
+                string? key = CalibrationKeys.FirstOrDefault(k => c.Has(k) && e.Message.StartsWith(SweepValidation.SpecField(k), StringComparison.Ordinal));
+                throw key is null ? c.Error(e.Message) : c.At(key, e.Message);
+            }
+            return settings;
+        }
+
         return new SweepDefinition(
             spec.Required("name"),
             spec.Required("dataset"),
             spec.List("models").Select((node, i) => Model(new Mapping(path, node, $"models[{i}]", ModelKeys))).ToList(),
             spec.List("metrics").Select((node, i) => Metric(new Mapping(path, node, $"metrics[{i}]", MetricKeys))).ToList(),
             Data(),
-            spec.Int("shard_size") ?? 256);
+            spec.Int("shard_size") ?? 256,
+            Calibration());
     }
 
     /// <summary>The root of the file's one document.</summary>
@@ -199,6 +256,9 @@ public static class SweepSpecFile
 
         /// <summary>An error about one key's value, at the value, naming the field.</summary>
         public SweepSpecException Error(string key, string message) => Error(_values[key], $"{Of(key)}: {message}");
+
+        /// <summary>An error at one key's value whose message already names the field.</summary>
+        public SweepSpecException At(string key, string message) => Error(_values[key], message);
 
         private string Of(string key) => Field.Length == 0 ? key : $"{Field}.{key}";
 

@@ -1,6 +1,7 @@
 using Prh.Alignment.Metrics;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
+using Prh.Contracts.Sweeps;
 
 namespace Prh.Contracts.Aggregation;
 
@@ -27,7 +28,10 @@ public sealed record AggregatorProgress(
     [property: Id(10)] long LayerPairsScored,
     [property: Id(11)] string Work)
 {
-    /// <summary>The name of the work of these metrics over these models (their keys and feature hashes), which progress reports carry.</summary>
-    public static string WorkOf(IEnumerable<MetricSpec> metrics, IEnumerable<ImportedModel> models) =>
-        ContentKey.Of(metrics.Select(m => m.Key).Concat(models.Select(m => m.Features.Blob.Sha256)));
+    /// <summary>
+    /// The name of the work of these metrics over these models, calibrated or not (their keys, the calibration's nulls and
+    /// the feature hashes), which progress reports carry.
+    /// </summary>
+    public static string WorkOf(IEnumerable<MetricSpec> metrics, IEnumerable<ImportedModel> models, CalibrationSettings? calibration) =>
+        ContentKey.Of(metrics.Select(m => m.Key).Concat(calibration is null ? [] : [$"calibrated {calibration.NullKey}"]).Concat(models.Select(m => m.Features.Blob.Sha256)));
 }

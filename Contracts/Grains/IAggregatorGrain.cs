@@ -20,22 +20,23 @@ public interface IAggregatorGrain : IGrainWithStringKey
     /// Schedules what compute_alignment(models, models) needs for each metric and does not have yet;
     /// returns at once. A pair that failed stays failed (its error is what the progress reports) unless
     /// <paramref name="retryFailed"/>. The sweep <paramref name="follower"/> is told the work's progress
-    /// (<see cref="ISweepGrain.ProgressedAsync"/>) as tiles are recorded, until it ends.
+    /// (<see cref="ISweepGrain.ProgressedAsync"/>) as tiles are recorded, until it ends. With <paramref name="calibration"/>
+    /// (its permutations seeded or a stored blob) every pair also gets its K null values, from the same K permutations.
     /// </summary>
     [Alias("EnsureAsync")]
-    Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed, string? follower);
+    Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration, bool retryFailed, string? follower);
 
     /// <summary>Where the metrics' pairs of <paramref name="models"/> stand (planned again, and followed, if this activation does not know the work).</summary>
     [Alias("GetProgressAsync")]
-    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, string? follower);
+    Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration, string? follower);
 
     /// <summary>The feature blobs have been recomputed into the store: the work waiting for them may go on.</summary>
     [Alias("RecoveredAsync")]
     Task RecoveredAsync(IReadOnlyList<BlobRef> features);
 
-    /// <summary>One metric's models x models matrix; every pair must be scored.</summary>
+    /// <summary>One metric's models x models matrix, with <paramref name="calibration"/> calibrated; every pair must be scored (and calibrated).</summary>
     [Alias("GetMatrixAsync")]
-    Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models);
+    Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration);
 
     /// <summary>compute_score(prep(first), prep(second))'s whole layer x layer matrix, read from the store.</summary>
     [Alias("GetPairAsync")]

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prh.Alignment.AllPairs;
+using Prh.Alignment.Calibration;
 using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
 using Prh.Contracts;
@@ -69,7 +70,7 @@ public sealed class AggregatorGrain(
     private readonly Dictionary<PairKey, string> _covered = []; // pairs of tiles not yet recorded, by job
     private readonly Dictionary<string, SketchRequest> _sketched = []; // features whose stored sketch holds at least this
     private readonly Dictionary<PairKey, string> _failures = [];
-    private readonly Dictionary<string, MetricSpec> _metrics = []; // by key, for the metrics' rules (mirrored, symmetric)
+    private readonly Dictionary<string, Need> _metrics = []; // by key, for the metrics' rules (mirrored, symmetric)
     private readonly Dictionary<string, Work> _work = [];
     private readonly Dictionary<string, string> _lastBlock = []; // per silo, the models of its last tile's first block
     private readonly List<(Job Job, JobOutcome Outcome)> _unrecorded = []; // tiles scored while the store was out
@@ -77,8 +78,20 @@ public sealed class AggregatorGrain(
     private long _changes, _saved;
     private IGrainTimer? _timer;
 
-    /// <summary>A pair of one metric by its two models' features: first and second argument of compute_score.</summary>
+    /// <summary>A pair of one metric (its key, or its calibrated key) by its two models' features: first and second argument of compute_score.</summary>
     private readonly record struct PairKey(string Metric, string First, string Second);
+
+    /// <summary>
+    /// What a work needs of one metric: its pairs scored, or scored and calibrated by <see cref="Calibration"/> (a calibrated
+    /// tile stores both). A calibrated pair is found in its own order only: the reversed order's nulls permute the other
+    /// model, a different (if as valid) null, and a matrix must not depend on which order was scored first.
+    /// </summary>
+    private sealed record Need(MetricSpec Metric, CalibrationSettings? Calibration)
+    {
+        public string Key { get; } = Calibration is null ? Metric.Key : TileResults.CalibratedKey(Metric, Calibration);
+        public bool Symmetric => Metric.Symmetric && Calibration is null;
+        public bool Mirrored => Metric.Mirrored;
+    }
 
     /// <summary>A job and what it covers: a tile's pairs, or the model whose sketch it builds.</summary>
     private sealed record Job(WorkerJob Request, IReadOnlyList<PairKey> Pairs, IReadOnlyList<string> Models, SketchRequest Sketch)
@@ -92,10 +105,10 @@ public sealed class AggregatorGrain(
     /// progress costs nothing to tell): the pairs it still waits for with their layer pairs, its tiles and
     /// sketch jobs, its first failure, and the sweeps that follow it.
     /// </summary>
-    private sealed class Work(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
+    private sealed class Work(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration)
     {
-        public string Key { get; } = WorkKey(metrics, models);
-        public IReadOnlyList<MetricSpec> Metrics { get; } = metrics;
+        public string Key { get; } = AggregatorProgress.WorkOf(metrics, models, calibration);
+        public IReadOnlyList<Need> Needs { get; } = metrics.Select(m => new Need(m, calibration)).ToList();
         public IReadOnlyList<ImportedModel> Models { get; } = models;
         public HashSet<string> Tiles { get; } = [];
         public HashSet<string> Sketches { get; } = [];
@@ -108,14 +121,16 @@ public sealed class AggregatorGrain(
         public DateTime LastTold { get; set; }
     }
 
-    public async Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, bool retryFailed, string? follower)
+    public async Task EnsureAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration, bool retryFailed,
+        string? follower)
     {
         var index = await Index();
-        string workKey = WorkKey(metrics, models);
-        if (!_work.TryGetValue(workKey, out var work)) _work[workKey] = work = new Work(metrics, models);
+        string workKey = AggregatorProgress.WorkOf(metrics, models, calibration);
+        if (!_work.TryGetValue(workKey, out var work)) _work[workKey] = work = new Work(metrics, models, calibration);
         if (follower is not null) work.Followers.Add(follower);
-        foreach (var metric in metrics) _metrics[metric.Key] = metric;
-        var needed = metrics.Select(m => Needed(m, models).ToList()).ToList();
+        var needs = work.Needs;
+        foreach (var need in needs) _metrics[need.Key] = need;
+        var needed = needs.Select(n => Needed(n, models).ToList()).ToList();
         if (retryFailed)
             foreach (var (key, _, _) in needed.SelectMany(n => n)) _failures.Remove(key);
 
@@ -127,7 +142,7 @@ public sealed class AggregatorGrain(
             {
                 long layerPairs = (long)models[first].Features.LayerWidths.Length * models[second].Features.LayerWidths.Length;
                 work.LayerPairCount += layerPairs;
-                if (Scored(index, key, metrics[m]) is not null) work.LayerPairsDone += layerPairs;
+                if (Scored(index, key, needs[m]) is not null) work.LayerPairsDone += layerPairs;
                 else
                 {
                     work.Waiting[key] = layerPairs;
@@ -145,7 +160,7 @@ public sealed class AggregatorGrain(
             var mask = new PairMask(models.Count, models.Count);
             foreach (var (key, first, second) in needed[m])
             {
-                if (Scored(index, key, metrics[m]) is not null || _covered.ContainsKey(key) || _failures.ContainsKey(key)) continue;
+                if (Scored(index, key, needs[m]) is not null || _covered.ContainsKey(key) || _failures.ContainsKey(key)) continue;
                 if (lostModels.Contains(key.First) || lostModels.Contains(key.Second)) continue;
                 mask[first, second] = true;
                 any = true;
@@ -165,7 +180,7 @@ public sealed class AggregatorGrain(
 
         // Models already scored among themselves come first, cut into blocks apart from the new ones:
         // the blocks they were scored in come back unchanged, and a silo that still holds one reads nothing.
-        var order = Scored(index, metrics, models);
+        var order = Scored(index, needs, models);
         int scored = order.Count;
         order.AddRange(Enumerable.Range(0, models.Count).Where(x => !order.Contains(x)));
         var layers = order.Select(x => models[x].Features.LayerWidths.Length).ToList();
@@ -190,9 +205,9 @@ public sealed class AggregatorGrain(
                 {
                     int bit = f * plan.Seconds.Count + s;
                     bits[bit >> 3] |= (byte)(1 << (bit & 7));
-                    pairs.Add(new PairKey(metrics[m].Key, models[plan.Firsts[f]].Features.Blob.Sha256, models[plan.Seconds[s]].Features.Blob.Sha256));
+                    pairs.Add(new PairKey(needs[m].Key, models[plan.Firsts[f]].Features.Blob.Sha256, models[plan.Seconds[s]].Features.Blob.Sha256));
                 }
-                jobMetrics.Add(new TileJobMetric(metrics[m], bits));
+                jobMetrics.Add(new TileJobMetric(metrics[m], bits, calibration));
             }
             var tile = new TileJob(plan.Firsts.Select(f => models[f].Features).ToList(), plan.Seconds.Select(s => models[s].Features).ToList(), plan.SameModels, jobMetrics);
             var job = new Job(new WorkerJob(JobId("tile", pairs.Select(p => $"{p.Metric}|{p.First}|{p.Second}")), this.GetPrimaryKeyString(), Tile: tile),
@@ -243,13 +258,15 @@ public sealed class AggregatorGrain(
         }
     }
 
-    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, string? follower)
+    public async Task<AggregatorProgress> GetProgressAsync(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration,
+        string? follower)
     {
+        string key = AggregatorProgress.WorkOf(metrics, models, calibration);
         // An aggregator re-activated (its silo went away) has no record of the work in flight: plan it again.
-        if (!_work.TryGetValue(WorkKey(metrics, models), out var work) || follower is not null && !work.Followers.Contains(follower))
-            await EnsureAsync(metrics, models, retryFailed: false, follower);
+        if (!_work.TryGetValue(key, out var work) || follower is not null && !work.Followers.Contains(follower))
+            await EnsureAsync(metrics, models, calibration, retryFailed: false, follower);
         if (_saved < _changes) await TrySave();
-        return Progress(_work[WorkKey(metrics, models)]);
+        return Progress(_work[key]);
     }
 
     private AggregatorProgress Progress(Work work)
@@ -291,13 +308,19 @@ public sealed class AggregatorGrain(
         Tell();
     }
 
-    public async Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models)
+    public async Task<MetricMatrix> GetMatrixAsync(MetricSpec metric, IReadOnlyList<ImportedModel> models, CalibrationSettings? calibration)
     {
         var index = await Index();
         int m = models.Count;
         bool mirror = metric.Mirrored;
+        var plain = new Need(metric, null);
+        var calibrated = calibration is null ? null : new Need(metric, calibration);
         var scores = new double[m][];
         var indices = new int[]?[m][];
+        var tests = new Calibration[m, m];
+        var nullScores = new List<double[]>();
+        var tiles = new Dictionary<int, byte[]>();
+        var options = calibration?.Options();
         for (int i = 0; i < m; i++) { scores[i] = new double[m]; indices[i] = new int[]?[m]; }
         for (int i = 0; i < m; i++)
             for (int j = 0; j < m; j++)
@@ -305,13 +328,23 @@ public sealed class AggregatorGrain(
                 // [i][j] is compute_score(prep(models[j]), prep(models[i])); a mirrored entry is [j][i] reversed.
                 bool mirrored = mirror && i > j;
                 var (first, second) = mirrored ? (models[i], models[j]) : (models[j], models[i]);
-                var key = new PairKey(metric.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
-                var (score, best) = Scored(index, key, metric)
+                var key = new PairKey(plain.Key, first.Features.Blob.Sha256, second.Features.Blob.Sha256);
+                var (score, best) = Scored(index, key, plain)
                     ?? throw new RefusalException($"{metric.Key}: pair {first.Id} x {second.Id} is not scored yet");
                 scores[i][j] = score;
                 indices[i][j] = mirrored && best is { } b ? [b[1], b[0]] : best;
+                if (calibrated is null) continue;
+
+                // A mirrored entry's null is its mirror's with the layer aggregate transposed (CalibratedScoring.ComputeAlignment).
+                if (!index.TryGetValue(key with { Metric = calibrated.Key }, out var entry) || entry.Pair.Nulls is not { } nulls)
+                    throw new RefusalException($"{metric.Key}: pair {first.Id} x {second.Id} is not calibrated by {calibration!.Describe()} yet");
+                if (!tiles.TryGetValue(entry.Tile, out var matrices)) tiles[entry.Tile] = matrices = await store.GetAsync(state.State.Tiles[entry.Tile].Matrices);
+                var (test, values) = nulls.Calibrate(matrices, mirrored ? calibration!.Aggregate.Transposed : calibration!.Aggregate, options!);
+                tests[i, j] = test;
+                nullScores.Add(values);
             }
-        return new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices);
+        return new MetricMatrix(metric, models.Select(x => x.Id).ToList(), scores, indices,
+            calibration is null ? null : MatrixCalibration.Of(calibration, tests, nullScores));
     }
 
     public async Task<PairMatrix> GetPairAsync(MetricSpec metric, ImportedModel first, ImportedModel second)
@@ -421,7 +454,7 @@ public sealed class AggregatorGrain(
     private void Arrived(PairKey key)
     {
         var reversed = key with { First = key.Second, Second = key.First };
-        bool symmetric = _metrics.TryGetValue(key.Metric, out var metric) && metric.Symmetric;
+        bool symmetric = _metrics.TryGetValue(key.Metric, out var need) && need.Symmetric;
         foreach (var work in _work.Values)
             if (work.Waiting.Remove(key, out long layerPairs) || symmetric && work.Waiting.Remove(reversed, out layerPairs))
             {
@@ -578,35 +611,35 @@ public sealed class AggregatorGrain(
     /// Indices of the models all of whose pairs among themselves are scored for every metric, found
     /// greedily in the models' order: the part of a matrix that adding models leaves as it was.
     /// </summary>
-    private static List<int> Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models)
+    private static List<int> Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, IReadOnlyList<Need> needs, IReadOnlyList<ImportedModel> models)
     {
         var kept = new List<int>();
         for (int x = 0; x < models.Count; x++)
         {
-            bool Has(MetricSpec metric, int first, int second) =>
-                Scored(index, new PairKey(metric.Key, models[first].Features.Blob.Sha256, models[second].Features.Blob.Sha256), metric) is not null;
+            bool Has(Need need, int first, int second) =>
+                Scored(index, new PairKey(need.Key, models[first].Features.Blob.Sha256, models[second].Features.Blob.Sha256), need) is not null;
             // compute_alignment needs (later model, earlier model), and for cycle_knn both orders.
-            if (metrics.All(m => Has(m, x, x) && kept.All(o => Has(m, x, o) && (m.Mirrored || Has(m, o, x))))) kept.Add(x);
+            if (needs.All(n => Has(n, x, x) && kept.All(o => Has(n, x, o) && (n.Mirrored || Has(n, o, x))))) kept.Add(x);
         }
         return kept;
     }
 
     /// <summary>A pair's best score and layer pair, from its own record or, for a symmetric metric, from the reversed pair's transposed.</summary>
-    private static (double Score, int[]? Best)? Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, PairKey key, MetricSpec metric)
+    private static (double Score, int[]? Best)? Scored(Dictionary<PairKey, (PairSummary Pair, int Tile)> index, PairKey key, Need need)
     {
         if (index.TryGetValue(key, out var entry)) return (entry.Pair.BestScore, entry.Pair.Best);
-        if (metric.Symmetric && index.TryGetValue(key with { First = key.Second, Second = key.First }, out var reversed))
+        if (need.Symmetric && index.TryGetValue(key with { First = key.Second, Second = key.First }, out var reversed))
             return (reversed.Pair.BestScore, reversed.Pair.TransposedBest);
         return null;
     }
 
     /// <summary>The pairs (key, first index, second index) compute_alignment(models, models) needs: (models[j], models[i]).</summary>
-    private static IEnumerable<(PairKey Key, int First, int Second)> Needed(MetricSpec metric, IReadOnlyList<ImportedModel> models)
+    private static IEnumerable<(PairKey Key, int First, int Second)> Needed(Need need, IReadOnlyList<ImportedModel> models)
     {
-        bool mirror = metric.Mirrored;
+        bool mirror = need.Mirrored;
         for (int i = 0; i < models.Count; i++)
             for (int j = mirror ? i : 0; j < models.Count; j++)
-                yield return (new PairKey(metric.Key, models[j].Features.Blob.Sha256, models[i].Features.Blob.Sha256), j, i);
+                yield return (new PairKey(need.Key, models[j].Features.Blob.Sha256, models[i].Features.Blob.Sha256), j, i);
     }
 
     private static bool Covers(SketchRequest have, SketchRequest want) => have.NeighbourColumns >= want.NeighbourColumns
@@ -617,8 +650,6 @@ public sealed class AggregatorGrain(
     private static string Describe(SketchRequest r) => $"{r.NeighbourColumns}|{string.Join(",", r.Kernels)}|{string.Join(",", r.SvccaDimensions)}";
 
     private static string BlockKey(IReadOnlyList<StoredFeatures> models) => string.Join(",", models.Select(m => m.Blob.Sha256));
-
-    private static string WorkKey(IReadOnlyList<MetricSpec> metrics, IReadOnlyList<ImportedModel> models) => AggregatorProgress.WorkOf(metrics, models);
 
     private static string JobId(string kind, IEnumerable<string> parts) =>
         $"{kind}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..24]}";

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Prh.Alignment.AllPairs;
+using Prh.Alignment.Calibration;
 using Prh.Alignment.Compute;
 using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
@@ -11,6 +12,7 @@ using Prh.Contracts.Aggregation;
 using Prh.Contracts.Grains;
 using Prh.Contracts.Models;
 using Prh.Contracts.Storage;
+using Prh.Contracts.Sweeps;
 using Prh.Grains.Storage;
 using Prh.Grains.Telemetry;
 
@@ -171,7 +173,23 @@ public sealed class TileWorker
             return new TileMetric(m.Spec, mask);
         }).ToList();
         var before = Backend.Totals;
-        var scores = await Task.Run(() => TileScorer.Score(Backend, first, second, masks));
+        var scores = new List<TileMetricScores>();
+        var plain = Enumerable.Range(0, metrics.Count).Where(m => metrics[m].Job.Calibration is null).ToList();
+        if (plain.Count > 0)
+        {
+            var scored = await Task.Run(() => TileScorer.Score(Backend, first, second, plain.Select(m => masks[m]).ToList()));
+            scores.AddRange(plain.Select((m, i) => new TileMetricScores(metrics[m].Spec.Key, metrics[m].Spec.Symmetric, scored[i])));
+        }
+        // Calibrated metrics, by their settings: one observed pass and K permuted ones over the tile, the sweep's permutations.
+        foreach (var group in Enumerable.Range(0, metrics.Count).Where(m => metrics[m].Job.Calibration is not null).GroupBy(m => metrics[m].Job.Calibration!))
+        {
+            var settings = group.Key;
+            var permutations = await Permutations(settings, n);
+            var calibrated = await Task.Run(() => TileScorer.ScoreCalibrated(Backend, first, second, group.Select(m => masks[m]).ToList(), permutations,
+                settings.Options(mirrored: true)));
+            scores.AddRange(group.Select((m, i) => new TileMetricScores(metrics[m].Spec.Key, metrics[m].Spec.Symmetric,
+                calibrated[i].Select(p => new TilePairScore(p.First, p.Second, p.Scores)).ToList(), TileResults.CalibratedKey(metrics[m].Spec, settings), calibrated[i])));
+        }
         foreach (var (kind, (seconds, flops, _)) in Backend.Totals)
         {
             var (s0, f0, _) = before.GetValueOrDefault(kind);
@@ -179,17 +197,16 @@ public sealed class TileWorker
             if (flops > f0) PrhTelemetry.KernelProductFlops.Add(flops - f0);
         }
         phase.Restart();
-        var (summary, matrices) = TileResults.Encode(metrics.Select(m => m.Job.Metric.Key).ToList(), metrics.Select(m => m.Job.Metric.Symmetric).ToList(),
-            tile.Firsts.Select(f => f.Blob.Sha256).ToList(), tile.Seconds.Select(s => s.Blob.Sha256).ToList(), scores);
+        var (summary, matrices) = TileResults.Encode(tile.Firsts.Select(f => f.Blob.Sha256).ToList(), tile.Seconds.Select(s => s.Blob.Sha256).ToList(), scores);
         var record = new TileRecord(id, await _store.PutAsync(summary), await _store.PutAsync(matrices),
-            scores.Sum(s => s.Sum(p => (long)p.Scores.Scores.Length)), scores.Sum(s => s.Count));
+            scores.Sum(s => s.Scores.Sum(p => (long)p.Scores.Scores.Length)), scores.Sum(s => s.Scores.Count));
 
         PrhTelemetry.Phase("results", phase.Elapsed.TotalSeconds);
-        for (int m = 0; m < metrics.Count; m++)
+        foreach (var metric in scores)
         {
-            var tag = new KeyValuePair<string, object?>("prh.metric", metrics[m].Job.Metric.Key);
-            PrhTelemetry.PairsScored.Add(scores[m].Count, tag);
-            PrhTelemetry.LayerPairsScored.Add(scores[m].Sum(p => (long)p.Scores.Scores.Length), tag);
+            var tag = new KeyValuePair<string, object?>("prh.metric", metric.MetricKey);
+            PrhTelemetry.PairsScored.Add(metric.Scores.Count, tag);
+            PrhTelemetry.LayerPairsScored.Add(metric.Scores.Sum(p => (long)p.Scores.Scores.Length), tag);
         }
         PrhTelemetry.TilesScored.Add(1);
         Interlocked.Increment(ref _tilesScored);
@@ -198,6 +215,23 @@ public sealed class TileWorker
         span?.SetTag("prh.pairs", record.Pairs);
         return new JobOutcome(id, Silo, Tile: record, MetricErrors: errors.Count > 0 ? errors : null, SketchPiecesBuilt: rebuilt);
     }
+
+    /// <summary>
+    /// A calibration's K permutations of N samples: seeded ones drawn here, recorded ones read from the store (the sweep
+    /// stored them), kept for the next tiles of the same sweep.
+    /// </summary>
+    private async Task<SamplePermutations> Permutations(CalibrationSettings settings, int sampleCount)
+    {
+        string key = $"{settings.NullKey}/N{sampleCount}";
+        if (_permutations.TryGetValue(key, out var known)) return known;
+        byte[]? bytes = BlobRef.TryParseUri(settings.PermutationsFile, out var blob) ? await _store.GetAsync(blob) : null;
+        var drawn = settings.Draw(sampleCount, "calibration.permutations", bytes: bytes);
+        _permutations.Clear(); // one sweep's set at a time is what tiles in a row share
+        _permutations[key] = drawn;
+        return drawn;
+    }
+
+    private readonly ConcurrentDictionary<string, SamplePermutations> _permutations = new();
 
     /// <summary>Tells the aggregator, retrying while its silo fails (it re-activates elsewhere).</summary>
     private async Task Report(WorkerJob job, JobOutcome outcome)

@@ -33,6 +33,9 @@ public sealed class SweepState
 
     /// <summary>Layer pairs the dataset's aggregator had scored, for any sweep, when this one last stored its state.</summary>
     [Id(9)] public long LayerPairsScored { get; set; }
+
+    /// <summary>The definition's calibration as the aggregator takes it: recorded permutations stored, checked against N.</summary>
+    [Id(10)] public CalibrationSettings? Calibration { get; set; }
 }
 
 /// <summary>
@@ -118,6 +121,7 @@ public sealed class SweepGrain(
         state.State.Failed = [];
         state.State.Imported = [];
         state.State.Recoveries = [];
+        state.State.Calibration = null;
         state.State.TraceId = Activity.Current?.TraceId.ToHexString(); // the submitter's trace: the whole sweep is one trace
         _progress = null;
         state.State.Scoring = null;
@@ -153,7 +157,7 @@ public sealed class SweepGrain(
         var models = Entries(definition);
         var results = new List<MetricMatrix>();
         foreach (var metric in definition.Metrics)
-            results.Add(await Aggregator(definition).GetMatrixAsync(metric, models));
+            results.Add(await Aggregator(definition).GetMatrixAsync(metric, models, state.State.Calibration));
         return results;
     }
 
@@ -223,18 +227,20 @@ public sealed class SweepGrain(
         var aggregator = Aggregator(definition);
         var models = Entries(definition);
         string id = this.GetPrimaryKeyString();
-        _work = AggregatorProgress.WorkOf(definition.Metrics, models);
+        var calibration = state.State.Calibration = await StoredCalibration(definition.Calibration, models[0].Features.SampleCount);
+        await Save();
+        _work = AggregatorProgress.WorkOf(definition.Metrics, models, calibration);
         // What an earlier run of this grain was told (a late report on its work may have come in before _work changed) is not this work's.
         _progress = null;
         _told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // Once per sweep: a pair that failed for an earlier sweep gets another try.
-        await Call(() => aggregator.EnsureAsync(definition.Metrics, models, retryFailed: true, follower: id));
+        await Call(() => aggregator.EnsureAsync(definition.Metrics, models, calibration, retryFailed: true, follower: id));
         var recovering = new HashSet<BlobRef>();
         while (true)
         {
             var told = _told.Task;
             if (await Task.WhenAny(told, Task.Delay(SilenceLimit)) != told || _progress is null)
-                _progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models, follower: id));
+                _progress = await Call(() => aggregator.GetProgressAsync(definition.Metrics, models, calibration, follower: id));
             _told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var progress = _progress;
             if (progress.Failure is { } failure) throw new RefusalException(failure);
@@ -248,6 +254,29 @@ public sealed class SweepGrain(
             }
             recovering.IntersectWith(progress.Lost);
         }
+    }
+
+    /// <summary>
+    /// The calibration the aggregator takes: recorded permutations read (a file, or a stored blob), checked to be
+    /// permutations of the dataset's N with at least K rows (refused naming the file and the field), and stored,
+    /// content-named, so that every silo's tiles read the same ones; seeded permutations as they are.
+    /// </summary>
+    private async Task<CalibrationSettings?> StoredCalibration(CalibrationSettings? calibration, int sampleCount)
+    {
+        if (calibration?.PermutationsFile is not { } file) return calibration;
+        bool stored = BlobRef.TryParseUri(file, out var blob);
+        byte[] bytes;
+        try
+        {
+            bytes = stored ? await Call(() => store.GetAsync(blob)) : await File.ReadAllBytesAsync(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new RefusalException($"calibration.permutations {file}: {e.Message}");
+        }
+        Refusals.Engine(() => calibration.Draw(sampleCount, "calibration.permutations", file, bytes));
+        if (!stored) blob = await Call(() => store.PutAsync(bytes));
+        return calibration with { PermutationsFile = blob.ToUri() };
     }
 
     public Task ProgressedAsync(AggregatorProgress progress)

@@ -65,8 +65,20 @@ public static class SweepValidation
             }
         }
         if (definition.ShardSize < 1) throw new RefusalException($"shard_size must be at least 1, got {definition.ShardSize}");
+        if (definition.Calibration is { } calibration)
+        {
+            Refusals.Engine(() =>
+            {
+                calibration.Validate(SpecField);
+                return calibration;
+            });
+            CheckPath(calibration.PermutationsFile, "calibration.permutations");
+        }
         var keys = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in definition.Metrics)
             if (!keys.Add(metric.Key)) throw new RefusalException($"metric '{metric.Key}' appears twice");
     }
+
+    /// <summary>A calibration field as the spec names it (recorded permutations are <c>permutations: FILE.npy</c> there).</summary>
+    public static string SpecField(string field) => field == "permutations_file" ? "calibration.permutations" : $"calibration.{field}";
 }

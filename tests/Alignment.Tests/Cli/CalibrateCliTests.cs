@@ -5,7 +5,7 @@ using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Alignment.Sketches;
 using Prh.Alignment.Tests.Fixtures;
-using Prh.Client.Commands;
+using Prh.Contracts.Sweeps;
 using Prh.TestSupport;
 using Statistic = Prh.Alignment.Calibration.Calibration;
 
@@ -142,7 +142,7 @@ public sealed class CalibrateCliTests
             Assert.Equal(alignment.Alignment.Scores.Cast<double>(), Matrix(result.Json.GetProperty("scores")).Cast<double>());
             AssertGrid(grid, json, $"matrix {metric} {aggregate}");
 
-            var (cutoff, reject) = Bh(grid, CalibrateOptions.DefaultFdr);
+            var (cutoff, reject) = Bh(grid, CalibrationSettings.DefaultFdr);
             Assert.Equal(cutoff, json.GetProperty("bh_cutoff").GetDouble());
             Assert.Equal(reject, Flat(json.GetProperty("significant")));
             double threshold = MultipleTesting.MaxStatisticThreshold(MultipleTesting.FamilyMaxima(nulls), options.Alpha);

@@ -1,3 +1,5 @@
+using Prh.Alignment.Calibration;
+using Prh.Alignment.IO;
 using Prh.Alignment.Metrics;
 using Prh.Client.Sweeps;
 using Prh.Contracts;
@@ -79,6 +81,24 @@ public sealed class SweepSpecFileTests : IDisposable
         { "blob-name-traversal", Spec("s", "  - id: m\n    features: blob:sha256:../../../etc/passwd:1\n"),
             $"bad.yaml:5:15: models[0].features: 'blob:sha256:../../../etc/passwd:1' {NotABlob}" },
         { "onnx-blob-short", Spec("s", "  - id: m\n    onnx: blob:sha256:abc:1\n    layer_op: Relu\n"), $"bad.yaml:5:11: models[0].onnx: 'blob:sha256:abc:1' {NotABlob}" },
+        { "calibration-not-a-mapping", Spec("s", OneModel, extra: "calibration: 200\n"), "bad.yaml:8:14: calibration: expected a mapping (key: value lines) here" },
+        { "calibration-unknown-key", Spec("s", OneModel, extra: "calibration:\n  permutation: 200\n"), "bad.yaml:9:3: calibration: unknown key 'permutation'" },
+        { "calibration-k-zero", Spec("s", OneModel, extra: "calibration:\n  permutations: 0\n"),
+            "bad.yaml:9:17: calibration.permutations: the number of permutations K must be at least 1, got 0" },
+        { "calibration-k-negative", Spec("s", OneModel, extra: "calibration:\n  alpha: 0.1\n  permutations: -5\n"),
+            "bad.yaml:10:17: calibration.permutations: the number of permutations K must be at least 1, got -5" },
+        { "calibration-alpha-one", Spec("s", OneModel, extra: "calibration:\n  alpha: 1\n"), "bad.yaml:9:10: calibration.alpha must lie strictly inside (0, 1), got 1" },
+        { "calibration-alpha-text", Spec("s", OneModel, extra: "calibration:\n  alpha: low\n"), "bad.yaml:9:10: calibration.alpha: expected a number, got 'low'" },
+        { "calibration-fdr-zero", Spec("s", OneModel, extra: "calibration:\n  fdr: 0\n"),
+            "bad.yaml:9:8: calibration.fdr (the false discovery rate q) must lie strictly inside (0, 1), got 0" },
+        { "calibration-seed-negative", Spec("s", OneModel, extra: "calibration:\n  seed: -1\n"),
+            "bad.yaml:9:9: calibration.seed: expected a whole number from 0 to 18446744073709551615, got '-1'" },
+        { "calibration-aggregate-unknown", Spec("s", OneModel, extra: "calibration:\n  aggregate: median\n"),
+            "bad.yaml:9:14: calibration.aggregate: aggregate 'median' is not one of max, mean, rowmax_mean, colmax_mean, topk_mean:K, hungarian" },
+        { "calibration-topk-without-k", Spec("s", OneModel, extra: "calibration:\n  aggregate: topk_mean\n"),
+            "bad.yaml:9:14: calibration.aggregate: aggregate 'topk_mean' needs its k: topk_mean:K" },
+        { "calibration-stored-permutations", Spec("s", OneModel, extra: $"calibration:\n  permutations: blob:sha256:{new string('a', 64)}:100\n"),
+            "bad.yaml:9:17: calibration.permutations: a stored blob holds no K here: give K seeded draws, or the file" },
         { "input-blob-upper-case", Spec("s", OnnxModel, extra: $"inputs:\n  x: blob:sha256:{new string('A', 64)}:10\n"),
             $"bad.yaml:10:6: inputs.x: 'blob:sha256:{new string('A', 64)}:10' {NotABlob}" },
     };
@@ -191,6 +211,40 @@ public sealed class SweepSpecFileTests : IDisposable
         Assert.Equal(Pooling.Mean, definition.Models[0].Onnx!.Pool);
         Assert.Null(definition.Models[0].Onnx!.Mask);
         Assert.Equal("mutual_knn@10", Assert.Single(definition.Metrics).Key); // compute_score's topk
+    }
+
+    [Fact]
+    public void A_calibration_block_becomes_the_settings_it_says_and_defaults_fill_the_rest()
+    {
+        var full = SweepSpecFile.Load(Write(Spec("s", OneModel, extra: "calibration:\n  permutations: 50\n  alpha: 0.1\n  seed: 7\n  aggregate: row_max_mean\n  fdr: 0.2\n")));
+        SweepValidation.Check(full);
+        Assert.Equal(new CalibrationSettings(50, 0.1, 7, null, LayerAggregate.RowMaxMean, 0.2), full.Calibration);
+        var defaults = SweepSpecFile.Load(Write(Spec("s", OneModel, extra: "calibration:\n  alpha: 0.05\n")));
+        Assert.Equal(new CalibrationSettings(200, 0.05, 0, null, LayerAggregate.Max, 0.05), defaults.Calibration);
+        Assert.Null(SweepSpecFile.Load(Write(Spec("s", OneModel))).Calibration);
+    }
+
+    [Fact]
+    public void Recorded_permutations_are_read_for_their_K_and_a_bad_file_is_refused_naming_it()
+    {
+        string perms = Path.Combine(_folder, "perms.npy");
+        NpyFile.Write(perms, [3, 4], [0, 1, 2, 3, 3, 2, 1, 0, 1, 0, 3, 2], TensorDType.Int64);
+        var recorded = SweepSpecFile.Load(Write(Spec("s", OneModel, extra: "calibration:\n  permutations: perms.npy\n")));
+        SweepValidation.Check(recorded);
+        Assert.Equal(new CalibrationSettings(3, 0.05, null, perms, LayerAggregate.Max, 0.05), recorded.Calibration);
+
+        var seeded = Assert.Throws<SweepSpecException>(() => SweepSpecFile.Load(Write(Spec("s", OneModel, extra: "calibration:\n  permutations: perms.npy\n  seed: 3\n"))));
+        Assert.Equal("bad.yaml:10:9: calibration.seed and calibration.permutations exclude each other: recorded permutations take no seed",
+            seeded.Message.Replace(Path.Combine(_folder, "bad.yaml"), "bad.yaml"));
+
+        string floats = Path.Combine(_folder, "floats.npy");
+        NpyFile.Write(floats, [1, 2], [0, 1]);
+        foreach (var (file, phrase) in new[] { ("floats.npy", "permutations must be integers"), ("absent.npy", "absent.npy") })
+        {
+            var refusal = Assert.Throws<SweepSpecException>(() => SweepSpecFile.Load(Write(Spec("s", OneModel, extra: $"calibration:\n  permutations: {file}\n"))));
+            Assert.StartsWith(Path.Combine(_folder, "bad.yaml") + ":9:17: calibration.permutations: ", refusal.Message);
+            Assert.Contains(phrase, refusal.Message);
+        }
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using static Prh.TestSupport.PrhProcess;
 
 namespace Prh.Cluster.Tests.Sweeps;
 
-/// <summary>The README's main job, <c>prh demo</c>, as a process: ONNX zoo, sweep, files, and the paper's width effect.</summary>
+/// <summary>The README's main job, <c>prh demo</c>, as a process: ONNX zoo, calibrated sweep, files, the paper's width effect, and chance told apart.</summary>
 public sealed class DemoTests
 {
     [Fact]
@@ -17,7 +17,9 @@ public sealed class DemoTests
         foreach (string metric in new[] { "mutual_knn@10", "cka", "unbiased_cka", "cknna@10" })
         {
             Assert.True(File.Exists(Path.Combine(folder, $"{metric}.csv")), metric);
-            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, $"{metric}.png")).Take(4));
+            foreach (string png in new[] { $"{metric}.png", $"{metric}.calibrated.png" })
+                Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, png)).Take(4));
+            Assert.True(File.Exists(Path.Combine(folder, $"{metric}.calibrated.csv")), metric);
         }
         var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json"))).RootElement;
         var models = results.GetProperty("models").EnumerateArray().Select(m => m.GetString()!).ToList();
@@ -25,5 +27,15 @@ public sealed class DemoTests
         double Score(string a, string b) => cka[models.IndexOf(a)][models.IndexOf(b)].GetDouble();
         Assert.True(Score("mlp_w256", "mlp_w1024") > Score("mlp_w16", "mlp_w64"),
             $"wide {Score("mlp_w256", "mlp_w1024")} vs narrow {Score("mlp_w16", "mlp_w64")}");
+
+        // Calibrated: the wide MLPs agree beyond chance by every metric; the control that sees noise does not, by mutual_knn.
+        foreach (var result in results.GetProperty("results").EnumerateArray())
+        {
+            var significant = result.GetProperty("calibration").GetProperty("significant");
+            bool Significant(string a, string b) => significant[models.IndexOf(a)][models.IndexOf(b)].GetBoolean();
+            string metric = result.GetProperty("metric").GetString()!;
+            Assert.True(Significant("mlp_w256", "mlp_w1024"), metric);
+            if (metric == "mutual_knn") Assert.False(Significant("ctrl_w256", "mlp_w1024"), metric);
+        }
     }
 }
