@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using Prh.Alignment.Calibration;
 using Prh.Alignment.Compute;
 using Prh.Alignment.Features;
 using Prh.Alignment.IO;
@@ -23,9 +24,12 @@ namespace Prh.Bench;
 /// against this machine's GEMM peak measured in the same run, resident memory, store bytes, and the
 /// largest difference of a sample of pairs from the per-pair path (compute_score in this process on the
 /// same files). Optionally models added to the scored sweep (incremental), and S silo processes on
-/// loopback (Redis clustering) instead of one embedded silo. The zoo lives in a scratch folder that is
-/// deleted afterwards unless --keep.
-/// Usage: prh-bench allpairs --models M [--metrics mutual_knn@10,cka] [--add K] [--silos S] [--budget BYTES]
+/// loopback (Redis clustering) instead of one embedded silo. With --calibrate K, the scored sweep is then
+/// calibrated (K seeded permutations, layer max, the same models and store: every pair's K draws, the observed
+/// pass again): seconds per draw against the uncalibrated sweep's tile time (goal ≤ 1.2x) and the whole calibration
+/// (goal ≤ 8 minutes at K = 200; a smaller K is extrapolated to 200 and says so). The zoo lives in a scratch folder
+/// that is deleted afterwards unless --keep.
+/// Usage: prh-bench allpairs --models M [--metrics mutual_knn@10,cka] [--add K] [--calibrate K] [--silos S] [--budget BYTES]
 ///        [--samples N] [--scratch DIR] [--keep] [--prh PATH (the prh executable, for --silos)]
 /// </summary>
 public static class AllPairsBenchmark
@@ -36,6 +40,7 @@ public static class AllPairsBenchmark
         int n = int.Parse(Option(args, "--samples") ?? "1024", CultureInfo.InvariantCulture);
         int add = int.Parse(Option(args, "--add") ?? "0", CultureInfo.InvariantCulture);
         int silos = int.Parse(Option(args, "--silos") ?? "0", CultureInfo.InvariantCulture);
+        int calibrate = int.Parse(Option(args, "--calibrate") ?? "0", CultureInfo.InvariantCulture);
         long? budget = Option(args, "--budget") is { } b ? long.Parse(b, CultureInfo.InvariantCulture) : null;
         var metrics = (Option(args, "--metrics") ?? "mutual_knn@10,cka").Split(',').Select(MetricSpec.Parse).ToList();
         string scratch = Option(args, "--scratch") ?? Path.Combine(Path.GetTempPath(), $"prh-allpairs-{Guid.NewGuid():N}"[..24]);
@@ -79,6 +84,8 @@ public static class AllPairsBenchmark
                 Console.WriteLine("  per silo (tiles scored, sketch jobs run): " +
                     string.Join("; ", (await cluster.WorkPerSilo()).Select((w, s) => $"silo {s + 1}: {w.Tiles} tiles, {w.Sketches} sketch jobs")));
             await Compare(cluster, "allpairs", zoo.Take(m).ToList(), metrics, store);
+            if (calibrate > 0)
+                await Calibrate(cluster, zoo.Take(m).ToList(), metrics, calibrate, first, peak, silos == 0 ? () => Task.FromResult(phases.Totals()) : cluster.Phases);
 
             if (add > 0)
             {
@@ -137,9 +144,43 @@ public static class AllPairsBenchmark
     /// <summary>The sweep's wall time and when its import ended and its last sketch was built (first poll that saw it).</summary>
     private sealed record SweepRun(double Seconds, SweepStatus Status, double Imported, double Sketched);
 
-    private static async Task<SweepRun> Sweep(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricSpec> metrics)
+    /// <summary>
+    /// The scored sweep calibrated: the same models, K seeded permutations. Its tiles are the observed pass and K draws, so one
+    /// draw costs (its time - the uncalibrated sweep's tile time) / K, set against that tile time (sketches are not built again).
+    /// </summary>
+    private static async Task Calibrate(BenchCluster cluster, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricSpec> metrics, int permutations, SweepRun plain,
+        double peak, Func<Task<IReadOnlyDictionary<string, double>>> phases)
     {
-        var definition = new SweepDefinition(name, Dataset, models.Select(z => new ModelDefinition(z.Id, z.Blob.ToUri())).ToList(), metrics);
+        const int Target = CalibrationSettings.DefaultPermutations;
+        var before = await phases();
+        var settings = new CalibrationSettings(permutations, 0.05, 1, null, LayerAggregate.Max, CalibrationSettings.DefaultFdr);
+        var run = await Sweep(cluster, "allpairs-calibrated", models, metrics, settings);
+        var spent = Subtract(await phases(), before);
+        double tiles = plain.Seconds - plain.Sketched, perDraw = (run.Seconds - tiles) / permutations;
+        Console.WriteLine();
+        Console.WriteLine($"calibrating the sweep of M = {models.Count}: K = {permutations} seeded permutations, layer max, {run.Seconds:F1} s through the cluster " +
+            $"({run.Status.Scoring!.TileCount} tiles)");
+        foreach (string phase in new[] { "block load", "kernel products", "neighbour counts", "pair metrics", "results" })
+            if (spent.TryGetValue(phase, out double s) && s > 0) Console.WriteLine($"  {phase,-20} {s,9:F2}");
+        if (spent.TryGetValue("kernel products", out double kernelSeconds) && kernelSeconds > 0 && spent.TryGetValue("kernel flops", out double flops))
+            Console.WriteLine($"  tile kernel products: {flops / kernelSeconds / 1e9:F1} GFLOP/s = {flops / kernelSeconds / 1e9 / peak:P0} of the GEMM peak ({peak:F1})");
+        var rows = new List<string[]>
+        {
+            new[] { "GEMM peak (float64, one single-threaded product per core)", $"{peak:F1} GFLOP/s", "" },
+            new[] { "one uncalibrated pass (the sweep's tiles: its time after the sketches)", $"{tiles:F1} s", "" },
+            new[] { $"calibrated sweep (observed + {permutations} draws)", $"{run.Seconds:F1} s", "" },
+            new[] { "one draw", $"{perDraw:F2} s", "" },
+            new[] { "one draw / one uncalibrated pass", $"{perDraw / tiles:F2}x", "≤ 1.2x" },
+            new[] { permutations == Target ? $"whole calibration, K = {Target}" : $"whole calibration, K = {Target} (EXTRAPOLATED from K = {permutations}: pass + {Target} x one draw)",
+                $"{(permutations == Target ? run.Seconds : tiles + perDraw * Target) / 60:F1} min", "≤ 8 min" },
+        };
+        foreach (var row in rows) Console.WriteLine($"  {row[0],-100} {row[1],14} {row[2],8}");
+    }
+
+    private static async Task<SweepRun> Sweep(BenchCluster cluster, string name, IReadOnlyList<ZooModel> models, IReadOnlyList<MetricSpec> metrics,
+        CalibrationSettings? calibration = null)
+    {
+        var definition = new SweepDefinition(name, Dataset, models.Select(z => new ModelDefinition(z.Id, z.Blob.ToUri())).ToList(), metrics, Calibration: calibration);
         var grain = cluster.Client.GetGrain<ISweepGrain>(name);
         var watch = Stopwatch.StartNew();
         await grain.SubmitAsync(definition);
