@@ -64,6 +64,7 @@ public static class TileResults
                 var matrix = pair.Scores.Scores;
                 int rows = matrix.GetLength(0), columns = matrix.GetLength(1);
                 var transposedBest = metric.Symmetric ? LayerScores.FromMatrix(Transpose(matrix)).BestIndices : null;
+                long at = offset;
                 void Entry(string key)
                 {
                     writer.Write(key);
@@ -74,25 +75,22 @@ public static class TileResults
                     writer.Write(pair.Scores.BestScore);
                     Write(writer, pair.Scores.BestIndices);
                     Write(writer, transposedBest);
-                    writer.Write(offset);
+                    writer.Write(at);
                 }
                 Entry(metric.MetricKey);
-                writer.Write(-1);
+                writer.Write(-1); // no nulls
                 matrices.Write(MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref matrix[0, 0], rows * columns)));
-                if (metric.Calibrated?[p] is not { } calibrated)
-                {
-                    offset += (long)rows * columns;
-                    continue;
-                }
-                Entry(metric.CalibratedKey!);
                 offset += (long)rows * columns;
+                if (metric.Calibrated?[p] is not { } calibrated) continue;
+
+                Entry(metric.CalibratedKey!);
                 writer.Write(calibrated.Aggregates.Count);
                 writer.Write(calibrated.Scale.Divisor);
                 writer.Write(calibrated.Scale.Float32);
-                for (int a = 0; a < calibrated.Aggregates.Count; a++)
+                for (int g = 0; g < calibrated.Aggregates.Count; g++)
                 {
-                    writer.Write(calibrated.Aggregates[a].Name);
-                    writer.Write(calibrated.ObservedAggregates[a]);
+                    writer.Write(calibrated.Aggregates[g].Name);
+                    writer.Write(calibrated.ObservedAggregates[g]);
                 }
                 writer.Write(offset);
                 writer.Write(calibrated.PermutationCount);
