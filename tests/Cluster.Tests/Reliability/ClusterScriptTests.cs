@@ -16,13 +16,15 @@ public sealed class ClusterScriptTests
     public async Task The_cluster_script_starts_a_working_cluster_reports_it_and_stops_every_process()
     {
         string dir = Directory.CreateTempSubdirectory("prh-script-").FullName;
+        // The script gives silo i the ports base + i: runs of three free ports, apart.
+        int[] free = FreePortRuns(5, 3);
         var ports = new Dictionary<string, string>
         {
-            ["PRH_REDIS_PORT"] = FreePort().ToString(),
-            ["PRH_AZURITE_PORT"] = FreePort().ToString(),
-            ["PRH_SILO_PORT"] = FreePort().ToString(),
-            ["PRH_GATEWAY_PORT"] = FreePort().ToString(),
-            ["PRH_HEALTH_PORT"] = FreePort().ToString(),
+            ["PRH_REDIS_PORT"] = free[0].ToString(),
+            ["PRH_AZURITE_PORT"] = free[1].ToString(),
+            ["PRH_SILO_PORT"] = free[2].ToString(),
+            ["PRH_GATEWAY_PORT"] = free[3].ToString(),
+            ["PRH_HEALTH_PORT"] = free[4].ToString(),
             ["PRH_DLL"] = Path.Combine(AppContext.BaseDirectory, "prh.dll"),
         };
         try

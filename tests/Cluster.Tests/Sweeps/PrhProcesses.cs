@@ -87,6 +87,40 @@ public static class PrhProcesses
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// <paramref name="count"/> ports, each the first of <paramref name="span"/> consecutive free ports, no two runs
+    /// overlapping: for a script that gives silo i the port base + i, where a free port says nothing of the ports after
+    /// it (ports the system hands out one after another made silo 1's port silo 0's gateway).
+    /// </summary>
+    public static int[] FreePortRuns(int count, int span)
+    {
+        var taken = new HashSet<int>();
+        var starts = new List<int>();
+        while (starts.Count < count)
+        {
+            int first = FreePort();
+            var run = Enumerable.Range(first, span).ToList();
+            if (first + span > IPEndPoint.MaxPort || run.Any(taken.Contains) || !run.Skip(1).All(IsFree)) continue;
+            starts.Add(first);
+            taken.UnionWith(run);
+        }
+        return [.. starts];
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A sweep spec file for the given fixture models and metrics.</summary>
     public static string WriteSpec(string folder, string name, IEnumerable<string> models, IEnumerable<(string Metric, int? TopK)> metrics)
     {
