@@ -28,7 +28,7 @@ public static class CalibratedScoring
     {
         backend ??= CpuTileBackend.Default;
         var (plans, mirror) = AlignmentScoring.PlanAlignment(xs, ys, metric, symmetric, backend);
-        if (mirror) options = options with { Aggregates = options.Aggregates.Concat(options.Aggregates.Select(a => a.Transposed)).Distinct().ToList() };
+        if (mirror) options = options.WithTransposes();
 
         var pairs = new CalibratedTilePair[xs.Count, ys.Count];
         var mirrored = new bool[xs.Count, ys.Count];

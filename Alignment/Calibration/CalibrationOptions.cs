@@ -15,6 +15,12 @@ public sealed record CalibrationOptions
     public IReadOnlyList<LayerAggregate> Aggregates { get; init; } = [LayerAggregate.Max];
     public bool PerCell { get; init; }
 
+    /// <summary>
+    /// These options with each aggregate's transpose added where it differs: what the mirrored half of a symmetric matrix
+    /// reads (entry [j, i] takes its mirror's matrices transposed; <see cref="LayerAggregate.Transposed"/>).
+    /// </summary>
+    public CalibrationOptions WithTransposes() => this with { Aggregates = Aggregates.Concat(Aggregates.Select(a => a.Transposed)).Distinct().ToList() };
+
     /// <summary>Refuses α outside (0, 1), smax ≤ 0 and an empty aggregate list, naming the field.</summary>
     public void Validate()
     {

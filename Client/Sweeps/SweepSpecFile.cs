@@ -138,16 +138,15 @@ public static class SweepSpecFile
                 else
                 {
                     file = Resolve(text, message => c.Error("permutations", message));
-                    if (!BlobRef.TryParseUri(file, out _))
-                        try
-                        {
-                            count = SamplePermutations.Load(file).Count;
-                        }
-                        catch (Exception e) when (e is AlignmentException or IOException or UnauthorizedAccessException or TensorFileException)
-                        {
-                            throw c.Error("permutations", e.Message);
-                        }
-                    else throw c.Error("permutations", "a stored blob holds no K here: give K seeded draws, or the file");
+                    if (BlobRef.TryParseUri(file, out _)) throw c.Error("permutations", "a stored blob holds no K here: give K seeded draws, or the file");
+                    try
+                    {
+                        count = SamplePermutations.Load(file).Count;
+                    }
+                    catch (Exception e) when (e is AlignmentException or IOException or UnauthorizedAccessException or TensorFileException)
+                    {
+                        throw c.Error("permutations", e.Message);
+                    }
                 }
             }
             var seed = c.Text("seed") is { } s ? ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value) ? value

@@ -42,13 +42,8 @@ public sealed record CalibrationSettings(
                 : $"{field("seed")} and {field("permutations_file")} exclude each other: recorded permutations take no seed");
     }
 
-    /// <summary>The pass's options: α and the one aggregate (with its transpose for a mirrored matrix), with per-layer-pair counts when <paramref name="perCell"/>.</summary>
-    public CalibrationOptions Options(bool perCell = false, bool mirrored = false) => new()
-    {
-        Alpha = Alpha,
-        Aggregates = mirrored ? new[] { Aggregate, Aggregate.Transposed }.Distinct().ToList() : [Aggregate],
-        PerCell = perCell,
-    };
+    /// <summary>The pass's options: α and the one aggregate, with per-layer-pair counts when <paramref name="perCell"/>.</summary>
+    public CalibrationOptions Options(bool perCell = false) => new() { Alpha = Alpha, Aggregates = [Aggregate], PerCell = perCell };
 
     /// <summary>
     /// What identifies the stored nulls these settings produce: the aggregate and the permutations (α and q only

@@ -186,7 +186,7 @@ public sealed class TileWorker
             var settings = group.Key;
             var permutations = await Permutations(settings, n);
             var calibrated = await Task.Run(() => TileScorer.ScoreCalibrated(Backend, first, second, group.Select(m => masks[m]).ToList(), permutations,
-                settings.Options(mirrored: true)));
+                settings.Options().WithTransposes()));
             scores.AddRange(group.Select((m, i) => new TileMetricScores(metrics[m].Spec.Key, metrics[m].Spec.Symmetric,
                 calibrated[i].Select(p => new TilePairScore(p.First, p.Second, p.Scores)).ToList(), TileResults.CalibratedKey(metrics[m].Spec, settings), calibrated[i])));
         }

@@ -13,11 +13,8 @@ public sealed class SiloProcessTests
     public async Task Submit_watch_status_results_and_plot_against_a_silo_process()
     {
         string folder = Directory.CreateTempSubdirectory("prh-silo-proc-").FullName;
-        int siloPort = FreePort(), gatewayPort = FreePort();
-        await using var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-            "--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(folder, "data")}"]));
-        await silo.WaitForPort(gatewayPort);
-        string gateway = $"127.0.0.1:{gatewayPort}";
+        var (silo, gateway) = await StartSilo(folder);
+        await using var _ = silo;
         var models = SweepTests.VisionModels().Take(2).ToList();
         string spec = WriteSpec(folder, "remote", models, [("mutual_knn", 10), ("cka", null)]);
 
@@ -60,11 +57,8 @@ public sealed class SiloProcessTests
     public async Task A_calibrated_sweep_shows_its_calibrated_scores_p_values_and_significant_entries_and_marks_its_heatmap()
     {
         string folder = Directory.CreateTempSubdirectory("prh-calibrated-").FullName;
-        int siloPort = FreePort(), gatewayPort = FreePort();
-        await using var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-            "--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(folder, "data")}"]));
-        await silo.WaitForPort(gatewayPort);
-        string gateway = $"127.0.0.1:{gatewayPort}";
+        var (silo, gateway) = await StartSilo(folder);
+        await using var _ = silo;
         var models = SweepTests.VisionModels();
         string spec = WriteSpec(folder, "calibrated", models, [("mutual_knn", 10)]);
         File.AppendAllLines(spec, ["calibration:", "  permutations: 30", "  seed: 4", "  fdr: 0.1"]);
@@ -114,6 +108,24 @@ public sealed class SiloProcessTests
             Assert.NotEqual(0, refused.ExitCode);
             Assert.Contains(phrase, refused.Stderr);
         }
+    }
+
+    /// <summary>A <c>prh silo</c> process with its file store under <paramref name="folder"/>, once its gateway listens.</summary>
+    private static async Task<(Background Silo, string Gateway)> StartSilo(string folder)
+    {
+        int siloPort = FreePort(), gatewayPort = FreePort();
+        var silo = new Background(PrhProcess.StartInfo(["silo", $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
+            "--Store:Kind=file", $"--Store:DataDirectory={Path.Combine(folder, "data")}"]));
+        try
+        {
+            await silo.WaitForPort(gatewayPort);
+        }
+        catch
+        {
+            await silo.DisposeAsync();
+            throw;
+        }
+        return (silo, $"127.0.0.1:{gatewayPort}");
     }
 
     private static List<T[]> Rows<T>(JsonElement matrix, Func<JsonElement, T> value) =>
