@@ -19,7 +19,8 @@ namespace Prh.Bench;
 
 /// <summary>
 /// All pairs through the cluster: a seeded zoo of M models (alternating 13 layers x D=768 and 25 layers
-/// x D=1024, N=1024, float32 .npy, put straight into the cluster's file store), one sweep over them, and
+/// x D=1024, N=1024, float32 .npy (float16 with --float16, which halves the features' disk for the largest zoos and
+/// changes no arithmetic: layers are read into float64 either way), put straight into the cluster's file store), one sweep over them, and
 /// a table of where the time went (per phase, from the silos' own counters), the tile products' GFLOP/s
 /// against this machine's GEMM peak measured in the same run, resident memory, store bytes, and the
 /// largest difference of a sample of pairs from the per-pair path (compute_score in this process on the
@@ -30,7 +31,7 @@ namespace Prh.Bench;
 /// (goal ≤ 8 minutes at K = 200; a smaller K is extrapolated to 200 and says so). The zoo lives in a scratch folder
 /// that is deleted afterwards unless --keep.
 /// Usage: prh-bench allpairs --models M [--metrics mutual_knn@10,cka] [--add K] [--calibrate K] [--silos S] [--budget BYTES]
-///        [--samples N] [--scratch DIR] [--keep] [--prh PATH (the prh executable, for --silos)]
+///        [--samples N] [--float16] [--scratch DIR] [--keep] [--prh PATH (the prh executable, for --silos)]
 /// </summary>
 public static class AllPairsBenchmark
 {
@@ -45,10 +46,11 @@ public static class AllPairsBenchmark
         var metrics = (Option(args, "--metrics") ?? "mutual_knn@10,cka").Split(',').Select(MetricSpec.Parse).ToList();
         string scratch = Option(args, "--scratch") ?? Path.Combine(Path.GetTempPath(), $"prh-allpairs-{Guid.NewGuid():N}"[..24]);
         bool keep = args.Contains("--keep");
+        var (dtype, valueBytes) = args.Contains("--float16") ? (TensorDType.Float16, 2) : (TensorDType.Float32, sizeof(float));
         Directory.CreateDirectory(scratch);
-        // The zoo's float32 features, stored sketches of about their size, and room for the tiles' results:
+        // The zoo's features, stored sketches of about the size of float32 features, and room for the tiles' results:
         // refused at the start when the scratch disk cannot hold them (a full disk would fail tiles hours in).
-        long needed = (long)((m + add) * 2.2 * n * (13 * 768 + 25 * 1024) / 2.0 * sizeof(float));
+        long needed = (long)((m + add) * n * (13 * 768 + 25 * 1024) / 2.0 * (valueBytes + 1.2 * sizeof(float)));
         long free = new DriveInfo(Path.GetFullPath(scratch)).AvailableFreeSpace;
         if (free < needed)
         {
@@ -67,9 +69,9 @@ public static class AllPairsBenchmark
 
             var store = new FileBlobStore(Path.Combine(scratch, "store"));
             var watch = Stopwatch.StartNew();
-            var zoo = await Generate(store, 0, m + add, n);
+            var zoo = await Generate(store, 0, m + add, n, dtype);
             long featureBytes = zoo.Take(m).Sum(z => z.Blob.Length);
-            Console.WriteLine($"zoo generated into the store: {m + add} models, {featureBytes / 1e9:F2} GB of float32 features for the first {m}, " +
+            Console.WriteLine($"zoo generated into the store: {m + add} models, {featureBytes / 1e9:F2} GB of {dtype.ToString().ToLowerInvariant()} features for the first {m}, " +
                 $"{watch.Elapsed.TotalSeconds:F0} s (not timed below)");
 
             await using var cluster = await BenchCluster.Start(silos, store.RootDirectory, budget, Option(args, "--prh"));
@@ -119,8 +121,8 @@ public static class AllPairsBenchmark
         return SyntheticZoo.Model($"m{index:D3}", n, layers, width, seed: 1000 + index);
     }
 
-    /// <summary>Models start..count of the zoo, each a float32 .npy put into the store (two at a time: generation is parallel inside a model too).</summary>
-    private static async Task<List<ZooModel>> Generate(IBlobStore store, int start, int count, int n)
+    /// <summary>Models start..count of the zoo, each a .npy of <paramref name="dtype"/> put into the store (two at a time: generation is parallel inside a model too).</summary>
+    private static async Task<List<ZooModel>> Generate(IBlobStore store, int start, int count, int n, TensorDType dtype)
     {
         var models = new ZooModel[count - start];
         await Parallel.ForAsync(start, count, new ParallelOptions { MaxDegreeOfParallelism = 2 }, async (i, cancellation) =>
@@ -130,7 +132,7 @@ public static class AllPairsBenchmark
             string temp = Path.Combine(Path.GetTempPath(), $"prh-zoo-{Guid.NewGuid():N}.npy");
             try
             {
-                FeatureFile.Save(temp, features);
+                FeatureFile.Save(temp, features, dtype);
                 models[i - start] = new ZooModel($"m{i:D3}", await store.PutAsync(await File.ReadAllBytesAsync(temp, cancellation), cancellation), layers, width);
             }
             finally
